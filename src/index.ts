@@ -1,0 +1,17 @@
+/**
+ * braze-push-migrate: move existing APNs and FCM push tokens into Braze as infrastructure as
+ * code. This entry point exports the engine; the CDKTF constructs live in `./constructs`.
+ */
+export { startEmulator, type EmulatorOptions, type RunningEmulator } from "./emulator/server";
+export {
+  emulatorConfigSchema,
+  loadConfigFile,
+  resolveConfig,
+  EmulatorConfigError,
+  DEFAULT_API_KEY,
+  DEFAULT_APPS,
+  type EmulatorConfig,
+  type EmulatorConfigInput,
+  type FaultRuleInput,
+} from "./emulator/config";
+export * from "./push/render";
