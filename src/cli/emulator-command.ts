@@ -37,6 +37,16 @@ export function registerEmulatorCommand(program: Command): void {
         dataFile: flags.data,
         config,
       }).catch((err: NodeJS.ErrnoException) => {
+        // better-sqlite3 names neither the file nor a fix, so say which flag is at fault
+        if (
+          flags.data !== undefined &&
+          (err.name === "SqliteError" || /database/i.test(err.message))
+        ) {
+          return fail(
+            `cannot start the emulator: --data ${flags.data} cannot be used: ${err.message}; ` +
+              "pass a SQLite file in a folder that exists, or leave --data out to keep state in memory",
+          );
+        }
         const hint = err.code === "EADDRINUSE" ? "; pick another --port" : "";
         return fail(`cannot start the emulator: ${err.message}${hint}`);
       });

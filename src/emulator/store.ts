@@ -1,6 +1,7 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import type { AppConfig, Permission, Platform } from "./config";
+import { tokenHash } from "./token-hash";
 
 /** A user profile row. */
 export interface UserRow {
@@ -68,6 +69,9 @@ export interface StoreStats {
   readonly outbox: number;
 }
 
+// raise when SCHEMA changes in a way an older data file would not match
+const SCHEMA_VERSION = 1;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS apps (
@@ -102,16 +106,18 @@ CREATE TABLE IF NOT EXISTS aliases (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS aliases_user ON aliases(user_id);
 CREATE TABLE IF NOT EXISTS tokens (
+  id INTEGER PRIMARY KEY,
+  hash INTEGER NOT NULL,
   app_id TEXT NOT NULL,
   token TEXT NOT NULL,
   user_id INTEGER NOT NULL,
-  device_id TEXT NOT NULL,
+  device_id TEXT,
   notifications_enabled INTEGER NOT NULL DEFAULT 1,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (app_id, token)
-) WITHOUT ROWID;
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tokens_hash ON tokens(hash);
 CREATE INDEX IF NOT EXISTS tokens_user ON tokens(user_id);
-CREATE INDEX IF NOT EXISTS tokens_device ON tokens(device_id);
+CREATE INDEX IF NOT EXISTS tokens_device ON tokens(device_id) WHERE device_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY,
@@ -152,6 +158,12 @@ export function hashApiKey(key: string): string {
 export class Store {
   private readonly db: Database.Database;
   private readonly brazeIdPrefix: string;
+  // apps are read for every token of every request: keep them in memory, drop on any change
+  private appCache: Map<string, AppConfig> | undefined;
+  private nextUserId: number;
+  private pendingImports: AnonymousImport[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly batchStatements = new Map<string, Database.Statement>();
   private readonly stmt;
 
   constructor(path = ":memory:") {
@@ -160,6 +172,7 @@ export class Store {
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = OFF");
     this.db.exec(SCHEMA);
+    this.checkSchemaVersion(path);
 
     // braze_ids are 24 hex characters: a per-workspace prefix and the profile's row id, so a
     // braze_id resolves to its row without an index of its own
@@ -173,9 +186,17 @@ export class Store {
     }
     this.brazeIdPrefix = prefix as string;
 
+    // row ids are handed out here rather than by SQLite, so a batch of profiles can be written
+    // in one statement; a deleted profile's id is not handed out again
+    const maxId = this.db.prepare("SELECT coalesce(max(id), 0) FROM users").pluck().get();
+    const saved = this.db
+      .prepare("SELECT value FROM meta WHERE key = 'next_user_id'")
+      .pluck()
+      .get();
+    this.nextUserId = Math.max((maxId as number) + 1, Number(saved ?? 0));
+
     const db = this.db;
     this.stmt = {
-      app: db.prepare("SELECT app_id, name, platform, flatten FROM apps WHERE app_id = ?"),
       apps: db.prepare("SELECT app_id, name, platform, flatten FROM apps ORDER BY name"),
       upsertApp: db.prepare(
         `INSERT INTO apps (app_id, name, platform, flatten) VALUES (?, ?, ?, ?)
@@ -190,8 +211,8 @@ export class Store {
          ON CONFLICT(key_hash) DO UPDATE SET permissions = excluded.permissions`,
       ),
       insertUser: db.prepare(
-        `INSERT INTO users (external_id, email, phone, temporary, attributes, created_at,
-         updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO users (id, external_id, email, phone, temporary, attributes, created_at,
+         updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       user: db.prepare("SELECT * FROM users WHERE id = ?"),
       userByExternalId: db.prepare("SELECT * FROM users WHERE external_id = ?"),
@@ -217,21 +238,15 @@ export class Store {
          ON CONFLICT(alias_label, alias_name) DO UPDATE SET user_id = excluded.user_id`,
       ),
       moveAliases: db.prepare("UPDATE aliases SET user_id = ? WHERE user_id = ?"),
-      token: db.prepare("SELECT * FROM tokens WHERE app_id = ? AND token = ?"),
-      tokenHolder: db.prepare("SELECT user_id FROM tokens WHERE app_id = ? AND token = ?").pluck(),
+      token: db.prepare("SELECT * FROM tokens WHERE hash = ? AND app_id = ? AND token = ?"),
       insertToken: db.prepare(
-        `INSERT INTO tokens (app_id, token, user_id, device_id, notifications_enabled, created_at)
-         VALUES (?, ?, ?, ?, 1, ?)`,
+        `INSERT INTO tokens (hash, app_id, token, user_id, device_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
       ),
-      moveToken: db.prepare(
-        `INSERT INTO tokens (app_id, token, user_id, device_id, notifications_enabled, created_at)
-         VALUES (?, ?, ?, ?, 1, ?)
-         ON CONFLICT(app_id, token) DO UPDATE SET user_id = excluded.user_id,
-         device_id = excluded.device_id`,
-      ),
+      moveToken: db.prepare("UPDATE tokens SET user_id = ?, device_id = ? WHERE id = ?"),
       moveUserTokens: db.prepare("UPDATE tokens SET user_id = ? WHERE user_id = ?"),
-      deleteToken: db.prepare("DELETE FROM tokens WHERE app_id = ? AND token = ?"),
-      tokensOf: db.prepare("SELECT * FROM tokens WHERE user_id = ? ORDER BY created_at, token"),
+      deleteToken: db.prepare("DELETE FROM tokens WHERE id = ?"),
+      tokensOf: db.prepare("SELECT * FROM tokens WHERE user_id = ? ORDER BY id"),
       tokenCount: db.prepare("SELECT count(*) FROM tokens WHERE user_id = ?").pluck(),
       bumpCounter: db.prepare(
         `INSERT INTO counters (name, value) VALUES (?, ?)
@@ -263,6 +278,23 @@ export class Store {
     };
   }
 
+  // a data file written with another layout is refused rather than misread
+  private checkSchemaVersion(path: string): void {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck();
+    const found = row.get() as string | undefined;
+    if (found === undefined) {
+      this.db
+        .prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)")
+        .run(String(SCHEMA_VERSION));
+    } else if (found !== String(SCHEMA_VERSION)) {
+      this.db.close();
+      throw new Error(
+        `emulator data file ${path} has layout version ${found}, this emulator writes ` +
+          `version ${SCHEMA_VERSION}; start with a new --data file`,
+      );
+    }
+  }
+
   /** Runs `fn` in one SQLite transaction. */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
@@ -270,6 +302,13 @@ export class Store {
 
   /** Closes the database; the store is unusable afterwards. */
   close(): void {
+    this.flush();
+    this.db
+      .prepare(
+        `INSERT INTO meta (key, value) VALUES ('next_user_id', ?)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(String(this.nextUserId));
     this.db.close();
   }
 
@@ -278,12 +317,13 @@ export class Store {
   /** Adds an app or replaces the one with the same app_id. */
   upsertApp(app: AppConfig): void {
     this.stmt.upsertApp.run(app.appId, app.name, app.platform, app.flatten ? 1 : 0);
+    this.appCache = undefined;
   }
 
   /** The app with this app_id, if the workspace has it. */
   app(appId: string): AppConfig | undefined {
-    const row = this.stmt.app.get(appId) as AppDbRow | undefined;
-    return row && toApp(row);
+    this.appCache ??= new Map(this.apps().map((app) => [app.appId, app]));
+    return this.appCache.get(appId);
   }
 
   /** Every app of the workspace, by name. */
@@ -293,6 +333,7 @@ export class Store {
 
   /** Switches flattening of an app's key-value pairs on or off; false when the app is unknown. */
   setFlatten(appId: string, flatten: boolean): boolean {
+    this.appCache = undefined;
     return this.stmt.setFlatten.run(flatten ? 1 : 0, appId).changes > 0;
   }
 
@@ -335,12 +376,15 @@ export class Store {
     temporary?: boolean;
     attributes?: Record<string, unknown> | null;
   }): number {
+    this.flush();
     const now = Date.now();
     const attributes =
       fields.attributes && Object.keys(fields.attributes).length > 0
         ? JSON.stringify(fields.attributes)
         : null;
-    const info = this.stmt.insertUser.run(
+    const id = this.nextUserId++;
+    this.stmt.insertUser.run(
+      id,
       fields.externalId ?? null,
       fields.email ?? null,
       fields.phone ?? null,
@@ -349,16 +393,110 @@ export class Store {
       now,
       now,
     );
-    return Number(info.lastInsertRowid);
+    return id;
+  }
+
+  /**
+   * Anonymous token import in bulk: for each token no profile holds yet, a temporary profile
+   * with the given fields; tokens already held (or repeated in `items`) are ignored, as Braze
+   * does (push_token_migration.md). Returns how many profiles were created.
+   *
+   * One multi-row statement per chunk instead of three statements per token: this is the
+   * emulator's hot path under load.
+   */
+  importAnonymous(items: readonly AnonymousImport[]): void {
+    for (const item of items) this.pendingImports.push(item);
+    if (this.pendingImports.length >= PENDING_IMPORTS_MAX) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), PENDING_IMPORTS_MS).unref();
+  }
+
+  /** Writes queued anonymous imports; every read and every other write calls it first. */
+  flush(): void {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.pendingImports.length === 0) return;
+    const items = this.pendingImports;
+    this.pendingImports = [];
+    this.transaction(() => this.writeAnonymous(items));
+  }
+
+  private writeAnonymous(items: AnonymousImport[]): number {
+    // in hash order, consecutive inserts land on neighbouring index pages
+    const hashes = new Map<AnonymousImport, number>();
+    for (const item of items) hashes.set(item, tokenHash(item.appId, item.token));
+    items.sort((x, y) => hashes.get(x)! - hashes.get(y)!);
+
+    const now = Date.now();
+    let created = 0;
+    for (let start = 0; start < items.length; start += BATCH_ROWS) {
+      const chunk = items.slice(start, start + BATCH_ROWS);
+
+      // which of these tokens does the workspace hold already?
+      const chunkHashes = chunk.map((item) => hashes.get(item)!);
+      const held = new Set(
+        (
+          this.batch("held", chunk.length).all(...chunkHashes) as {
+            app_id: string;
+            token: string;
+          }[]
+        ).map((row) => `${row.app_id}\n${row.token}`),
+      );
+
+      const tokenArgs: unknown[] = [];
+      const userArgs: unknown[] = [];
+      chunk.forEach((item, i) => {
+        const key = `${item.appId}\n${item.token}`;
+        if (held.has(key)) return;
+        held.add(key);
+        const id = this.nextUserId++;
+        tokenArgs.push(chunkHashes[i], item.appId, item.token, id, item.deviceId ?? null, now);
+        userArgs.push(
+          id,
+          item.email ?? null,
+          item.phone ?? null,
+          item.attributes ?? null,
+          now,
+          now,
+        );
+      });
+      const rows = userArgs.length / 6;
+      if (rows === 0) continue;
+      this.batch("tokens", rows).run(...tokenArgs);
+      this.batch("users", rows).run(...userArgs);
+      created += rows;
+    }
+    return created;
+  }
+
+  // multi-row statements, prepared once per row count
+  private batch(kind: "held" | "tokens" | "users", rows: number): Database.Statement {
+    const name = `${kind}:${rows}`;
+    let stmt = this.batchStatements.get(name);
+    if (stmt === undefined) {
+      const sql = {
+        held: `SELECT app_id, token FROM tokens WHERE hash IN (${Array(rows).fill("?").join(", ")})`,
+        tokens: `INSERT INTO tokens (hash, app_id, token, user_id, device_id, created_at)
+          VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?)").join(", ")}`,
+        users: `INSERT INTO users (id, email, phone, temporary, attributes, created_at, updated_at)
+          VALUES ${Array(rows).fill("(?, ?, ?, 1, ?, ?, ?)").join(", ")}`,
+      }[kind];
+      stmt = this.db.prepare(sql);
+      this.batchStatements.set(name, stmt);
+    }
+    return stmt;
   }
 
   /** A profile by row id. */
   user(id: number): UserRow | undefined {
+    this.flush();
     return this.stmt.user.get(id) as UserRow | undefined;
   }
 
   /** A profile by external_id. */
   userByExternalId(externalId: string): UserRow | undefined {
+    this.flush();
     return this.stmt.userByExternalId.get(externalId) as UserRow | undefined;
   }
 
@@ -370,16 +508,19 @@ export class Store {
 
   /** The oldest profile with this email address. */
   userByEmail(email: string): UserRow | undefined {
+    this.flush();
     return this.stmt.userByEmail.get(email) as UserRow | undefined;
   }
 
   /** The oldest profile with this phone number. */
   userByPhone(phone: string): UserRow | undefined {
+    this.flush();
     return this.stmt.userByPhone.get(phone) as UserRow | undefined;
   }
 
   /** A profile by user alias. */
   userByAlias(alias: AliasRow): UserRow | undefined {
+    this.flush();
     const id = this.stmt.userIdByAlias.get(alias.alias_label, alias.alias_name) as
       number | undefined;
     return id === undefined ? undefined : this.user(id);
@@ -387,6 +528,11 @@ export class Store {
 
   /** The profile holding a token registered with this device_id. */
   userByDeviceId(deviceId: string): UserRow | undefined {
+    this.flush();
+    if (deviceId.startsWith(GENERATED_DEVICE_PREFIX)) {
+      const id = this.userIdFromBrazeId(deviceId.slice(GENERATED_DEVICE_PREFIX.length));
+      return id === undefined ? undefined : this.user(id);
+    }
     const id = this.stmt.userIdByDevice.get(deviceId) as number | undefined;
     return id === undefined ? undefined : this.user(id);
   }
@@ -396,6 +542,7 @@ export class Store {
     row: UserRow,
     patch: Partial<Pick<UserRow, "external_id" | "email" | "phone" | "temporary" | "attributes">>,
   ): void {
+    this.flush();
     const next = { ...row, ...patch };
     this.stmt.updateUser.run(
       next.external_id,
@@ -410,6 +557,7 @@ export class Store {
 
   /** Deletes a profile with its aliases and tokens. */
   deleteUser(id: number): void {
+    this.flush();
     this.stmt.deleteUserTokens.run(id);
     this.stmt.deleteUserAliases.run(id);
     this.stmt.deleteUser.run(id);
@@ -417,21 +565,25 @@ export class Store {
 
   /** Up to `limit` profiles with a row id above `afterId`, in id order (keyset paging). */
   usersPage(afterId: number, limit: number): UserRow[] {
+    this.flush();
     return this.stmt.usersPage.all(afterId, limit) as UserRow[];
   }
 
   /** Adds an alias to a profile (taking it from another profile if one had it). */
   addAlias(userId: number, alias: AliasRow): void {
+    this.flush();
     this.stmt.insertAlias.run(alias.alias_label, alias.alias_name, userId);
   }
 
   /** The aliases of a profile. */
   aliasesOf(userId: number): AliasRow[] {
+    this.flush();
     return this.stmt.aliasesOf.all(userId) as AliasRow[];
   }
 
   /** Moves every alias and token of one profile to another. */
   moveAliasesAndTokens(fromUserId: number, toUserId: number): void {
+    this.flush();
     this.stmt.moveAliases.run(toUserId, fromUserId);
     this.stmt.moveUserTokens.run(toUserId, fromUserId);
   }
@@ -440,17 +592,15 @@ export class Store {
 
   /** A token of an app, if any profile holds it. */
   token(appId: string, token: string): TokenRow | undefined {
-    return this.stmt.token.get(appId, token) as TokenRow | undefined;
+    this.flush();
+    const row = this.tokenRow(appId, token);
+    return row && this.withDeviceId(row);
   }
 
   /** Whether any profile holds this token of this app. */
   hasToken(appId: string, token: string): boolean {
-    return this.stmt.tokenHolder.get(appId, token) !== undefined;
-  }
-
-  /** Adds a token that no profile holds yet. */
-  insertToken(appId: string, token: string, userId: number, deviceId?: string): void {
-    this.stmt.insertToken.run(appId, token, userId, deviceId ?? randomUUID(), Date.now());
+    this.flush();
+    return this.tokenRow(appId, token) !== undefined;
   }
 
   /**
@@ -458,35 +608,51 @@ export class Store {
    * profile held it before. Returns the row id of that previous holder, if another one.
    */
   setToken(appId: string, token: string, userId: number, deviceId?: string): number | undefined {
-    const previous = this.stmt.tokenHolder.get(appId, token) as number | undefined;
-    const existing = previous === undefined ? undefined : this.token(appId, token);
-    this.stmt.moveToken.run(
-      appId,
-      token,
-      userId,
-      deviceId ?? existing?.device_id ?? randomUUID(),
-      Date.now(),
-    );
-    return previous !== undefined && previous !== userId ? previous : undefined;
+    this.flush();
+    const existing = this.tokenRow(appId, token);
+    if (existing === undefined) {
+      const hash = tokenHash(appId, token);
+      this.stmt.insertToken.run(hash, appId, token, userId, deviceId ?? null, Date.now());
+      return undefined;
+    }
+    this.stmt.moveToken.run(userId, deviceId ?? existing.device_id, existing.id);
+    return existing.user_id !== userId ? existing.user_id : undefined;
   }
 
   /** Removes a token; false when no profile held it. */
   deleteToken(appId: string, token: string): boolean {
-    return this.stmt.deleteToken.run(appId, token).changes > 0;
+    this.flush();
+    const existing = this.tokenRow(appId, token);
+    return existing !== undefined && this.stmt.deleteToken.run(existing.id).changes > 0;
+  }
+
+  private tokenRow(appId: string, token: string): TokenDbRow | undefined {
+    return this.stmt.token.get(tokenHash(appId, token), appId, token) as TokenDbRow | undefined;
   }
 
   /** The tokens a profile holds. */
   tokensOf(userId: number): TokenRow[] {
-    return this.stmt.tokensOf.all(userId) as TokenRow[];
+    this.flush();
+    return (this.stmt.tokensOf.all(userId) as TokenDbRow[]).map((row) => this.withDeviceId(row));
+  }
+
+  // a token imported without a device_id gets one generated from its profile's braze_id, so
+  // that it needs no index entry and still resolves back to the profile
+  private withDeviceId(row: TokenDbRow): TokenRow {
+    return row.device_id === null
+      ? { ...row, device_id: GENERATED_DEVICE_PREFIX + this.brazeId(row.user_id) }
+      : (row as TokenRow);
   }
 
   /** How many tokens a profile holds. */
   tokenCount(userId: number): number {
+    this.flush();
     return this.stmt.tokenCount.get(userId) as number;
   }
 
   /** Deletes temporary profiles that hold no token (Braze's monthly cleanup). */
   cleanupTemporaryProfiles(): number {
+    this.flush();
     return this.stmt.cleanup.run().changes;
   }
 
@@ -546,6 +712,7 @@ export class Store {
 
   /** Counts of what the workspace holds. */
   stats(): StoreStats {
+    this.flush();
     const row = this.stmt.stats.get() as Omit<StoreStats, "events" | "purchases">;
     return {
       ...row,
@@ -556,6 +723,7 @@ export class Store {
 
   /** Deletes every profile, token, alias, counter, outbox entry and log entry. */
   resetData(): void {
+    this.flush();
     this.db.exec(
       "DELETE FROM users; DELETE FROM aliases; DELETE FROM tokens; DELETE FROM counters; " +
         "DELETE FROM outbox; DELETE FROM request_log;",
@@ -565,8 +733,33 @@ export class Store {
   /** Deletes every app and key as well (a reset that also drops the configuration). */
   resetConfig(): void {
     this.db.exec("DELETE FROM apps; DELETE FROM api_keys;");
+    this.appCache = undefined;
   }
 }
+
+/** One token of an anonymous import, with the fields of its temporary profile. */
+export interface AnonymousImport {
+  readonly appId: string;
+  readonly token: string;
+  readonly deviceId?: string;
+  readonly email?: string | null;
+  readonly phone?: string | null;
+  /** Other attributes as a JSON object text, or null. */
+  readonly attributes?: string | null;
+}
+
+// anonymous imports wait in memory until this many are queued or this many ms have passed,
+// then go to SQLite together (see `importAnonymous`)
+const PENDING_IMPORTS_MAX = 20000;
+const PENDING_IMPORTS_MS = 20;
+
+// rows per multi-row statement: 6 parameters a row stays far below SQLite's variable limit
+const BATCH_ROWS = 100;
+
+/** Prefix of the device_ids the emulator generates for tokens imported without one. */
+export const GENERATED_DEVICE_PREFIX = "gen-";
+
+type TokenDbRow = Omit<TokenRow, "device_id"> & { id: number; device_id: string | null };
 
 interface AppDbRow {
   app_id: string;

@@ -10,10 +10,13 @@ import {
 } from "../../push/render";
 import type { Store, UserRow } from "../store";
 import { fatal, isObject, type BrazeRoute, type RouteContext, type RouteResult } from "./route";
+import { TOO_MANY_IDS } from "./users-export-ids";
 
 /** Fatal messages of /messages/send (_docs/_api/errors.md). */
 export const MESSAGE_ERRORS = {
   noRecipients: "No Recipients",
+  noMessage: "No message to send",
+  tooManyRecipients: TOO_MANY_IDS,
   invalidExtra: "Invalid Extra Push Payload",
   androidTooLong: "Android Push Length Exceeded",
   appleTooLong: "Apple Push Length Exceeded",
@@ -48,30 +51,35 @@ function send(ctx: RouteContext): RouteResult {
     if (!Array.isArray(externalIds) || !externalIds.every((id) => typeof id === "string")) {
       return fatal(400, "'external_user_ids' must be an array of strings");
     }
-    if (externalIds.length > config.limits.messageRecipientsPerRequest) {
-      return fatal(400, "'external_user_ids' holds more than 50 ids");
-    }
   }
   if (aliases !== undefined && !Array.isArray(aliases)) {
     return fatal(400, "'user_aliases' must be an array of {alias_name, alias_label} objects");
   }
+  // external_user_ids and user_aliases count together against one limit (_docs/_api/errors.md)
+  const targeted = (externalIds?.length ?? 0) + ((aliases as unknown[] | undefined)?.length ?? 0);
+  if (targeted > config.limits.messageRecipientsPerRequest) {
+    return fatal(400, MESSAGE_ERRORS.tooManyRecipients);
+  }
   if (segmentId !== undefined && segmentId !== config.allUsersSegmentId) {
     return fatal(400, `segment_id "${String(segmentId)}" is not a segment of this workspace`);
   }
-  const targeted = (externalIds?.length ?? 0) + ((aliases as unknown[] | undefined)?.length ?? 0);
   if (targeted === 0 && segmentId === undefined && !broadcast) {
     return fatal(400, MESSAGE_ERRORS.noRecipients);
   }
 
   // what it says
   const messages = body.messages;
-  if (!isObject(messages)) return fatal(400, "'messages' is required and must be an object");
+  if (!isObject(messages)) {
+    return fatal(400, MESSAGE_ERRORS.noMessage, ["'messages' is required and must be an object"]);
+  }
   const android = readPush(messages.android_push, "android_push");
   if (typeof android === "string") return fatal(400, android);
   const apple = readPush(messages.apple_push, "apple_push");
   if (typeof apple === "string") return fatal(400, apple);
   if (android === undefined && apple === undefined) {
-    return fatal(400, "'messages' must hold 'android_push' or 'apple_push'");
+    return fatal(400, MESSAGE_ERRORS.noMessage, [
+      "'messages' must hold 'android_push' or 'apple_push'",
+    ]);
   }
   if (apple?.extra && RESERVED_APPLE_KEYS.some((key) => key in apple.extra!)) {
     return fatal(400, MESSAGE_ERRORS.invalidExtra);

@@ -4,6 +4,16 @@ import { TOO_MANY_IDS } from "./users-export-ids";
 
 type Alias = { alias_name: string; alias_label: string };
 
+/** Non-fatal error types of /users/identify items. */
+export const IDENTIFY_ERRORS = {
+  badItem: "each item needs a string 'external_id' and a 'user_alias' object",
+  aliasNotFound: "user_alias not found",
+  aliasIdentified: "user_alias belongs to a profile that already has another external_id",
+  labelTaken:
+    "the profile with this external_id already has an alias with this alias_label; " +
+    "the profiles are not combined",
+} as const;
+
 /**
  * POST /users/delete: deletes up to 50 profiles named by ONE kind of identifier
  * (`external_ids`, `user_aliases` or `braze_ids`), with their tokens. Irreversible.
@@ -83,19 +93,34 @@ function identify(ctx: RouteContext): RouteResult {
   store.transaction(() => {
     items.forEach((item, index) => {
       if (!isObject(item) || typeof item.external_id !== "string" || !isAlias(item.user_alias)) {
-        errors.push({
-          type: "each item needs a string 'external_id' and a 'user_alias' object",
-          index,
-        });
+        errors.push({ type: IDENTIFY_ERRORS.badItem, index });
         return;
       }
       const aliasUser = store.userByAlias(item.user_alias);
       if (aliasUser === undefined) {
-        errors.push({ type: "user_alias not found", index });
+        errors.push({ type: IDENTIFY_ERRORS.aliasNotFound, index });
         return;
       }
 
+      // only an alias-only profile is identified: one with another external_id stays as it is
+      if (aliasUser.external_id !== null && aliasUser.external_id !== item.external_id) {
+        errors.push({ type: IDENTIFY_ERRORS.aliasIdentified, index });
+        return;
+      }
+
+      // a user has one alias per label, so a profile that has one with this label is not
+      // combined with the alias-only profile (post_user_identify.md)
       const target = store.userByExternalId(item.external_id);
+      const label = item.user_alias.alias_label;
+      if (
+        target !== undefined &&
+        target.id !== aliasUser.id &&
+        store.aliasesOf(target.id).some((alias) => alias.alias_label === label)
+      ) {
+        errors.push({ type: IDENTIFY_ERRORS.labelTaken, index });
+        return;
+      }
+
       if (target === undefined) {
         store.updateUser(aliasUser, { external_id: item.external_id, temporary: 0 });
       } else if (target.id !== aliasUser.id) {

@@ -9,6 +9,10 @@ export const TOO_MANY_IDS = "The max number of external_ids and aliases per requ
 export const FIELDS_REQUIRED =
   '\'fields_to_export\' is required: name the fields to export, e.g. ["external_id","push_tokens"]';
 
+// fields that keep a request on the slower rate limit even with fields_to_export
+// (post_users_identifier.md, rate limit section)
+const SLOW_FIELDS = new Set<unknown>(["canvases_received", "campaigns_received"]);
+
 /**
  * Validates `fields_to_export`: absent (when allowed) or an array of strings.
  * Returns the list, undefined for "every field", or a fatal answer.
@@ -34,9 +38,12 @@ export function readFieldsToExport(
  */
 export const usersExportIdsRoute: BrazeRoute = {
   permission: "users.export.ids",
-  // the limit is raised from 250/min to 40/s when fields_to_export is given
+  // the limit is raised from 250/min to 40/s when fields_to_export is given, unless it names
+  // canvases_received or campaigns_received
   rateGroup: (body) =>
-    isObject(body) && Array.isArray(body.fields_to_export)
+    isObject(body) &&
+    Array.isArray(body.fields_to_export) &&
+    !body.fields_to_export.some((field) => SLOW_FIELDS.has(field))
       ? "usersExportIdsWithFields"
       : "usersExportIds",
   handle: (ctx) => exportIds(ctx),
@@ -66,6 +73,13 @@ function exportIds(ctx: RouteContext): RouteResult {
       400,
       "one of 'external_ids', 'user_aliases', 'device_id', 'braze_id', 'email_address' or " +
         "'phone' is required",
+    );
+  }
+  if (single.length > 1) {
+    return fatal(
+      400,
+      `only one of 'device_id', 'braze_id', 'email_address' or 'phone' may be given, got ` +
+        single.map((key) => `'${key}'`).join(" and "),
     );
   }
   for (const key of single) {

@@ -1,4 +1,4 @@
-import type { Store, UserRow } from "../store";
+import type { AnonymousImport, Store, UserRow } from "../store";
 import {
   byteLength,
   fatal,
@@ -112,11 +112,13 @@ function track(ctx: RouteContext): RouteResult {
   let purchasesOk = 0;
 
   store.transaction(() => {
+    const pending: AnonymousImport[] = [];
     attributes.forEach((item, index) => {
-      const type = applyAttributes(store, ctx, item);
+      const type = applyAttributes(store, ctx, item, pending);
       if (type === undefined) attributesOk += 1;
       else errors.push({ type, input_array: "attributes", index });
     });
+    store.importAnonymous(pending);
     events.forEach((item, index) => {
       const type = checkEvent(item);
       if (type === undefined) eventsOk += 1;
@@ -144,7 +146,12 @@ function track(ctx: RouteContext): RouteResult {
 }
 
 /** Validates and applies one attributes object; returns the error type when it is rejected. */
-function applyAttributes(store: Store, ctx: RouteContext, item: unknown): string | undefined {
+function applyAttributes(
+  store: Store,
+  ctx: RouteContext,
+  item: unknown,
+  pending: AnonymousImport[],
+): string | undefined {
   if (!isObject(item)) return TRACK_ERRORS.notAnObject;
 
   const problem = checkAttributes(ctx, item);
@@ -155,15 +162,24 @@ function applyAttributes(store: Store, ctx: RouteContext, item: unknown): string
 
   // anonymous import: one temporary profile per token Braze does not have yet; a token it has
   // already is ignored (push_token_migration.md)
+  // (imports are gathered and written in bulk; anything identified that follows sees them first)
   if (item.push_token_import === true) {
+    const attributes = withoutNulls(fields.attributes);
+    const json = Object.keys(attributes).length > 0 ? JSON.stringify(attributes) : null;
     for (const t of tokens) {
-      if (store.hasToken(t.app_id, t.token)) continue;
-      const userId = store.createUser({ ...fields, temporary: true });
-      store.insertToken(t.app_id, t.token, userId, t.device_id);
+      pending.push({
+        appId: t.app_id,
+        token: t.token,
+        deviceId: t.device_id,
+        email: fields.email,
+        phone: fields.phone,
+        attributes: json,
+      });
     }
     return undefined;
   }
 
+  store.importAnonymous(pending.splice(0));
   const user = findOrCreate(store, item, fields);
   if (user === undefined) return undefined;
   for (const t of tokens) store.setToken(t.app_id, t.token, user.id, t.device_id);
@@ -280,7 +296,7 @@ function findOrCreate(
     externalId: typeof item.external_id === "string" ? item.external_id : null,
     email: fields.email,
     phone: fields.phone,
-    attributes: fields.attributes,
+    attributes: withoutNulls(fields.attributes),
   });
   if (isAlias(item.user_alias)) store.addAlias(id, item.user_alias);
   return store.user(id);
@@ -312,6 +328,11 @@ function mergeAttributes(stored: string | null, patch: Record<string, unknown>):
     else merged[key] = value;
   }
   return Object.keys(merged).length > 0 ? JSON.stringify(merged) : null;
+}
+
+// a null removes an attribute, so on a new profile it sets nothing
+function withoutNulls(attributes: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== null));
 }
 
 function isAlias(value: unknown): value is { alias_name: string; alias_label: string } {

@@ -1,0 +1,175 @@
+/**
+ * Load test of the emulator's /users/track with 75-object anonymous imports.
+ *
+ * Starts the built CLI's emulator in a child process (so it has a core of its own), sends
+ * requests from this process through a keep-alive pool, and prints one JSON line with the
+ * requests/s and tokens/s the emulator sustained. Bounded in requests and in time; traffic goes
+ * to 127.0.0.1 only.
+ *
+ *   npm run bench:emulator -- [--requests 20000] [--seconds 60] [--concurrency 64] [--data file]
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Pool } from "undici";
+
+interface Options {
+  requests: number;
+  seconds: number;
+  concurrency: number;
+  data?: string;
+}
+
+const APP_ID = "bench-android";
+const KEY = "bench-key";
+const OBJECTS = 75;
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), "braze-emulator-bench-"));
+  const configFile = join(dir, "config.json");
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      apiKeys: { [KEY]: "*" },
+      apps: [{ appId: APP_ID, name: "Bench Android", platform: "android" }],
+      // the rate limit is lifted so the figure is the emulator's own capacity
+      rateLimits: { usersTrack: { limit: 1_000_000_000, windowSeconds: 1 } },
+      requestLogSize: 10000,
+    }),
+  );
+
+  const { url, stop, rss } = await startChild(configFile, options.data);
+  const pool = new Pool(url, { connections: Math.min(options.concurrency, 64), pipelining: 1 });
+
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + options.seconds * 1000;
+
+  const worker = async () => {
+    while (next < options.requests && Date.now() < deadline) {
+      const n = next++;
+      const body = JSON.stringify({ attributes: anonymousImport(n) });
+      const res = await pool.request({
+        path: "/users/track",
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body,
+      });
+      await res.body.dump();
+      if (res.statusCode === 201) ok += 1;
+      else failed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const peakRssMb = await rss();
+
+  await pool.close();
+  await stop();
+  rmSync(dir, { recursive: true, force: true });
+
+  console.log(
+    JSON.stringify({
+      bench: "emulator-users-track",
+      requests: ok,
+      failed,
+      objects_per_request: OBJECTS,
+      tokens: ok * OBJECTS,
+      seconds: round(seconds),
+      requests_per_s: round(ok / seconds),
+      tokens_per_s: round((ok * OBJECTS) / seconds),
+      concurrency: options.concurrency,
+      storage: options.data === undefined ? "memory" : "file",
+      emulator_rss_mb: peakRssMb,
+    }),
+  );
+}
+
+// FCM-shaped tokens in random order, as a real token file has them: a counter keeps them
+// distinct, random bytes keep the emulator's index from seeing them sorted
+function anonymousImport(n: number): unknown[] {
+  const out = [];
+  for (let i = 0; i < OBJECTS; i++) {
+    const id = (n * OBJECTS + i).toString(36);
+    const token = `${randomBytes(8).toString("hex")}:APA91b${randomBytes(100).toString("base64url")}${id}`;
+    out.push({ push_token_import: true, push_tokens: [{ app_id: APP_ID, token }] });
+  }
+  return out;
+}
+
+/** Starts `braze-push-migrate emulator` and resolves once it prints its URL. */
+function startChild(
+  configFile: string,
+  data: string | undefined,
+): Promise<{ url: string; stop: () => Promise<void>; rss: () => Promise<number> }> {
+  const cli = join(__dirname, "..", "src", "cli", "index.js");
+  const args = [cli, "emulator", "--port", "0", "--config", configFile];
+  if (data !== undefined) args.push("--data", data);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.once("exit", (code) => reject(new Error(`emulator exited early with code ${code}`)));
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (!match) return;
+      child.removeAllListeners("exit");
+      resolve({
+        url: match[1],
+        rss: async () => readRssMb(child.pid!),
+        stop: () =>
+          new Promise((done) => {
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+          }),
+      });
+    });
+  });
+}
+
+// peak resident set size of the emulator process (VmHWM), in MB; 0 where /proc is absent
+async function readRssMb(pid: number): Promise<number> {
+  try {
+    const { readFile } = await import("node:fs/promises");
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { requests: 20000, seconds: 60, concurrency: 64 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === "--data") options.data = value;
+    else if (flag === "--requests") options.requests = positive(flag, value);
+    else if (flag === "--seconds") options.seconds = positive(flag, value);
+    else if (flag === "--concurrency") options.concurrency = positive(flag, value);
+    else
+      throw new Error(`unknown option ${flag}; use --requests, --seconds, --concurrency, --data`);
+  }
+  return options;
+}
+
+function positive(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive whole number`);
+  return n;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
