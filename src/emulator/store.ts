@@ -160,6 +160,8 @@ export class Store {
   private readonly brazeIdPrefix: string;
   // apps are read for every token of every request: keep them in memory, drop on any change
   private appCache: Map<string, AppConfig> | undefined;
+  // every request looks its key up; unknown keys are remembered too, as undefined
+  private readonly keyCache = new Map<string, "*" | Permission[] | undefined>();
   private nextUserId: number;
   private pendingImports: AnonymousImport[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
@@ -168,7 +170,9 @@ export class Store {
 
   constructor(path = ":memory:") {
     this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
+    // a file gets a write-ahead log; an in-memory database needs no rollback journal beyond
+    // SQLite's own, so it keeps the default (memory)
+    if (path !== ":memory:") this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = OFF");
     this.db.exec(SCHEMA);
@@ -339,13 +343,17 @@ export class Store {
 
   /** Adds a key (kept as its digest) or replaces its permissions. */
   upsertKey(key: string, permissions: "*" | readonly Permission[]): void {
+    this.keyCache.clear();
     this.stmt.upsertKey.run(hashApiKey(key), JSON.stringify(permissions));
   }
 
   /** The permissions of the key with this digest, if the workspace has it. */
   keyPermissions(keyHash: string): "*" | Permission[] | undefined {
-    const json = this.stmt.key.get(keyHash) as string | undefined;
-    return json === undefined ? undefined : (JSON.parse(json) as "*" | Permission[]);
+    if (!this.keyCache.has(keyHash)) {
+      const json = this.stmt.key.get(keyHash) as string | undefined;
+      this.keyCache.set(keyHash, json === undefined ? undefined : JSON.parse(json));
+    }
+    return this.keyCache.get(keyHash);
   }
 
   /** How many keys the workspace has. */
@@ -422,36 +430,44 @@ export class Store {
     this.transaction(() => this.writeAnonymous(items));
   }
 
-  private writeAnonymous(items: AnonymousImport[]): number {
-    // in hash order, consecutive inserts land on neighbouring index pages
-    const hashes = new Map<AnonymousImport, number>();
-    for (const item of items) hashes.set(item, tokenHash(item.appId, item.token));
-    items.sort((x, y) => hashes.get(x)! - hashes.get(y)!);
+  private writeAnonymous(items: AnonymousImport[]): void {
+    for (let start = 0; start < items.length; start += SORT_SLICE) {
+      this.writeAnonymousSlice(items.slice(start, start + SORT_SLICE));
+    }
+  }
+
+  private writeAnonymousSlice(items: AnonymousImport[]): void {
+    // in hash order, consecutive inserts land on neighbouring index pages. Each sort key holds
+    // the hash's top 32 bits above the item's position, so a plain numeric sort of a typed array
+    // orders them without a comparator function
+    const hashes = items.map((item) => tokenHash(item.appId, item.token));
+    const keys = new Float64Array(items.length);
+    hashes.forEach((hash, i) => (keys[i] = Math.floor(hash / SORT_SLICE) * SORT_SLICE + i));
+    keys.sort();
+    const queued = Array.from(keys, (key) => {
+      const i = key % SORT_SLICE;
+      return { item: items[i], hash: hashes[i] };
+    });
 
     const now = Date.now();
-    let created = 0;
-    for (let start = 0; start < items.length; start += BATCH_ROWS) {
-      const chunk = items.slice(start, start + BATCH_ROWS);
+    for (let start = 0; start < queued.length; start += BATCH_ROWS) {
+      const chunk = queued.slice(start, start + BATCH_ROWS);
 
       // which of these tokens does the workspace hold already?
-      const chunkHashes = chunk.map((item) => hashes.get(item)!);
-      const held = new Set(
-        (
-          this.batch("held", chunk.length).all(...chunkHashes) as {
-            app_id: string;
-            token: string;
-          }[]
-        ).map((row) => `${row.app_id}\n${row.token}`),
-      );
+      const rows = this.batch("held", chunk.length).all(...chunk.map((q) => q.hash)) as {
+        app_id: string;
+        token: string;
+      }[];
+      const held = new Set(rows.map((row) => `${row.app_id}\n${row.token}`));
 
       const tokenArgs: unknown[] = [];
       const userArgs: unknown[] = [];
-      chunk.forEach((item, i) => {
+      for (const { item, hash } of chunk) {
         const key = `${item.appId}\n${item.token}`;
-        if (held.has(key)) return;
+        if (held.has(key)) continue;
         held.add(key);
         const id = this.nextUserId++;
-        tokenArgs.push(chunkHashes[i], item.appId, item.token, id, item.deviceId ?? null, now);
+        tokenArgs.push(hash, item.appId, item.token, id, item.deviceId ?? null, now);
         userArgs.push(
           id,
           item.email ?? null,
@@ -460,14 +476,12 @@ export class Store {
           now,
           now,
         );
-      });
-      const rows = userArgs.length / 6;
-      if (rows === 0) continue;
-      this.batch("tokens", rows).run(...tokenArgs);
-      this.batch("users", rows).run(...userArgs);
-      created += rows;
+      }
+      const created = userArgs.length / 6;
+      if (created === 0) continue;
+      this.batch("tokens", created).run(...tokenArgs);
+      this.batch("users", created).run(...userArgs);
     }
-    return created;
   }
 
   // multi-row statements, prepared once per row count
@@ -733,6 +747,7 @@ export class Store {
   /** Deletes every app and key as well (a reset that also drops the configuration). */
   resetConfig(): void {
     this.db.exec("DELETE FROM apps; DELETE FROM api_keys;");
+    this.keyCache.clear();
     this.appCache = undefined;
   }
 }
@@ -750,8 +765,11 @@ export interface AnonymousImport {
 
 // anonymous imports wait in memory until this many are queued or this many ms have passed,
 // then go to SQLite together (see `importAnonymous`)
-const PENDING_IMPORTS_MAX = 20000;
-const PENDING_IMPORTS_MS = 20;
+const PENDING_IMPORTS_MAX = 50000;
+const PENDING_IMPORTS_MS = 250;
+
+// items sorted at once: positions must fit below the 2^20 of the sort key (see writeAnonymous)
+const SORT_SLICE = 2 ** 20;
 
 // rows per multi-row statement: 6 parameters a row stays far below SQLite's variable limit
 const BATCH_ROWS = 100;
