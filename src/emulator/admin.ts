@@ -52,7 +52,7 @@ class AdminError extends Error {
  *
  * | method and path | does |
  * | --- | --- |
- * | POST /_emulator/reset `{config?}` | deletes every profile, token, outbox and log entry; with `config: true` also apps and keys added since start |
+ * | POST /_emulator/reset `{config?}` | deletes every profile, token, outbox and log entry, export job and fault rule added since start, and starts rate-limit windows afresh; with `config: true` also apps and keys added since start |
  * | GET /_emulator/stats | counts of users, temporary profiles, tokens, events, purchases, outbox |
  * | GET, POST /_emulator/apps | lists or adds an app `{appId, name, platform, flatten?}` |
  * | POST /_emulator/apps/:appId/flatten `{flatten}` | switches flattening of an Android app |
@@ -69,7 +69,8 @@ export class AdminApi {
   constructor(
     private readonly store: Store,
     private readonly faults: FaultInjector,
-    private readonly reseed: () => void,
+    /** Resets what lives outside the store: rate-limit windows, fault rules, export jobs. */
+    private readonly onReset: (full: boolean) => void,
   ) {}
 
   handle(method: string, path: string, query: URLSearchParams, raw: Buffer | symbol): AdminAnswer {
@@ -113,8 +114,7 @@ export class AdminApi {
           store.resetData();
           if (full) store.resetConfig();
         });
-        if (full) this.reseed();
-        this.faults.clear();
+        this.onReset(full);
         return { reset: true, config: full };
       }
       case "GET /stats":

@@ -273,7 +273,7 @@ export function resolveConfig(input: unknown, source = "config"): EmulatorConfig
       return `  ${where}: ${issue.message}`;
     });
     throw new EmulatorConfigError(
-      `${source} is not a valid emulator config:\n${lines.join("\n")}\n` +
+      `${source} is not valid:\n${lines.join("\n")}\n` +
         "fix the fields named above; the README's emulator section lists every setting",
     );
   }

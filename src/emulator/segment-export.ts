@@ -29,6 +29,8 @@ export interface SegmentExportJob {
   readyAt?: number;
   /** Set when writing the archive failed. */
   failed?: string;
+  /** Set when a reset dropped the job: it stops writing at its next page. */
+  cancelled?: boolean;
   users: number;
   files: number;
 }
@@ -73,6 +75,15 @@ export class SegmentExports {
     );
   }
 
+  /** Drops every job and its archive (an admin reset); jobs still writing stop. */
+  clear(): void {
+    for (const job of this.jobs.values()) {
+      job.cancelled = true;
+      rmSync(job.file, { force: true });
+    }
+    this.jobs.clear();
+  }
+
   /** Deletes every archive; jobs still writing stop at their next page. */
   close(): void {
     this.closed = true;
@@ -108,6 +119,11 @@ export class SegmentExports {
     const fields = readFieldsToExport(ctx, body);
     if (fields !== undefined && !Array.isArray(fields)) return fields;
 
+    // expired archives are deleted; their URLs keep answering 403 as Braze's do
+    for (const job of this.jobs.values()) {
+      if (this.expired(job)) rmSync(job.file, { force: true });
+    }
+
     // one export per segment at a time, and a cap on exports running at once (429 otherwise)
     const running = [...this.jobs.values()].filter((j) => !j.readyAt && !j.failed);
     if (running.some((j) => j.segmentId === body.segment_id)) {
@@ -142,16 +158,45 @@ export class SegmentExports {
 
   private async write(job: SegmentExportJob, fields: string[] | undefined): Promise<void> {
     const started = Date.now();
-    const perFile = this.config.limits.segmentExportUsersPerFile;
-    const exporter = new UserExporter(this.store, fields);
     const zip = new yazl.ZipFile();
     const written = pipeline(zip.outputStream, createWriteStream(job.file));
+    // observed at once: a failed write must not surface as an unhandled rejection
+    written.catch(() => undefined);
+    try {
+      await this.writePages(job, fields, zip, written);
+    } catch (err) {
+      (zip.outputStream as Readable).destroy();
+      throw err;
+    }
+    await written;
+
+    const ready = started + this.config.limits.segmentExportReadyDelayMs;
+    const wait = ready - Date.now();
+    if (wait <= 0) {
+      job.readyAt = Date.now();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      job.readyAt = Date.now();
+    }, wait);
+    this.timers.add(timer);
+  }
+
+  private async writePages(
+    job: SegmentExportJob,
+    fields: string[] | undefined,
+    zip: yazl.ZipFile,
+    written: Promise<void>,
+  ): Promise<void> {
+    const perFile = this.config.limits.segmentExportUsersPerFile;
+    const exporter = new UserExporter(this.store, fields);
 
     // each entry's content is produced only when yazl reaches it, one page of users at a time,
     // so at most one file's worth of users is in memory
     let after = 0;
     const nextPage = () => {
-      if (this.closed) throw new Error("emulator closed");
+      if (this.closed || job.cancelled) throw new Error("export stopped: emulator closed or reset");
       const page = this.store.usersPage(after, perFile);
       if (page.length > 0) after = page[page.length - 1].id;
       return page;
@@ -173,23 +218,10 @@ export class SegmentExports {
         `${job.objectPrefix}/${job.files}.txt`,
       );
 
-      // read the next page only once yazl has taken this one
-      await done;
+      // read the next page only once yazl has taken this one (or the file write failed)
+      await Promise.race([done, written]);
       page = nextPage();
     }
     zip.end();
-    await written;
-
-    const ready = started + this.config.limits.segmentExportReadyDelayMs;
-    const wait = ready - Date.now();
-    if (wait <= 0) {
-      job.readyAt = Date.now();
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      job.readyAt = Date.now();
-    }, wait);
-    this.timers.add(timer);
   }
 }

@@ -72,7 +72,7 @@ const BRAZE_ROUTES: Record<string, BrazeRoute> = {
  * admin API under `/_emulator/` for what Braze and the users' devices do by themselves.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const config = resolveConfig(options.config ?? {}, "emulator config");
+  const config = resolveConfig(options.config ?? {}, "the emulator config passed to startEmulator");
   const store = new Store(options.dataFile ?? ":memory:");
   const notes = seed(store, config);
   const emulator = new Emulator(store, config, options.random ?? Math.random);
@@ -146,7 +146,7 @@ function seed(store: Store, config: EmulatorConfig): string[] {
 class Emulator {
   baseUrl = "";
   readonly faults: FaultInjector;
-  private readonly limiters: Record<RateGroup, FixedWindowLimiter>;
+  private limiters: Record<RateGroup, FixedWindowLimiter>;
   private readonly exports: SegmentExports;
   private readonly admin: AdminApi;
   private readonly routes: Record<string, BrazeRoute>;
@@ -158,16 +158,19 @@ class Emulator {
   ) {
     this.faults = new FaultInjector(random);
     for (const rule of config.faults) this.faults.add(rule);
-    const { resetFormat, ...groups } = config.rateLimits;
-    this.limiters = Object.fromEntries(
-      Object.entries(groups).map(([name, limit]) => [
-        name,
-        new FixedWindowLimiter(limit, resetFormat),
-      ]),
-    ) as Record<RateGroup, FixedWindowLimiter>;
+    this.limiters = newLimiters(config);
     this.exports = new SegmentExports(store, config);
     this.routes = { ...BRAZE_ROUTES, "/users/export/segment": this.exports.route };
-    this.admin = new AdminApi(store, this.faults, () => seed(store, config));
+    this.admin = new AdminApi(store, this.faults, (full) => this.reset(full));
+  }
+
+  // after the admin API reset the store: back to the state right after start
+  private reset(full: boolean): void {
+    if (full) seed(this.store, this.config);
+    this.faults.clear();
+    for (const rule of this.config.faults) this.faults.add(rule);
+    this.limiters = newLimiters(this.config);
+    this.exports.clear();
   }
 
   close(): void {
@@ -229,37 +232,32 @@ class Emulator {
         },
         this.config.requestLogSize,
       );
+    // every answer of a Braze endpoint waits out the configured latency, errors included
+    const reply = async (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      await this.delay(0);
+      send(res, status, body, headers);
+      log(status);
+    };
 
     const permissions = keyHash === undefined ? undefined : this.store.keyPermissions(keyHash);
-    if (permissions === undefined) {
-      send(res, 401, { message: "Invalid API Key" });
-      log(401);
-      return;
-    }
+    if (permissions === undefined) return reply(401, { message: "Invalid API Key" });
     if (!hasPermission(permissions, route.permission)) {
-      send(res, 403, { message: "Access Denied" });
-      log(403);
-      return;
+      return reply(403, { message: "Access Denied" });
     }
 
     let body: unknown;
-    if (raw === TOO_LARGE) {
-      send(res, 413, { message: "Request Entity Too Large" });
-      log(413);
-      return;
-    }
+    if (raw === TOO_LARGE) return reply(413, { message: "Request Entity Too Large" });
     try {
       body = raw.length === 0 ? {} : JSON.parse(raw.toString("utf8"));
     } catch {
-      send(res, 400, { message: "Bad Request", errors: ["the body is not valid JSON"] });
-      log(400);
-      return;
+      return reply(400, { message: "Bad Request", errors: ["the body is not valid JSON"] });
     }
 
     const limiter = this.limiters[route.rateGroup(body)];
     const fault = this.faults.match(path);
     if (fault?.kind === "status") {
       const headers = fault.status === 429 ? limiter.exhausted() : {};
+      await this.delay(0);
       send(res, fault.status!, { message: statusMessage(fault.status!) }, headers);
       log(fault.status!, {}, fault);
       return;
@@ -272,16 +270,15 @@ class Emulator {
 
     const decision = limiter.take();
     if (!decision.allowed) {
-      send(res, 429, { message: "API Rate Limit Exceeded" }, decision.headers);
-      log(429);
-      return;
+      return reply(429, { message: "API Rate Limit Exceeded" }, decision.headers);
     }
 
     const result = await route.handle({
       store: this.store,
       config: this.config,
       body,
-      baseUrl: this.baseUrl,
+      // URLs handed out name the host the client reached, not the listen address (0.0.0.0)
+      baseUrl: req.headers.host ? `http://${req.headers.host}` : this.baseUrl,
     });
 
     await this.delay(fault?.kind === "slow" ? (fault.delayMs ?? 0) : 0);
@@ -324,6 +321,15 @@ class Emulator {
       createReadStream(job.file).pipe(res);
     }
   }
+}
+
+function newLimiters(config: EmulatorConfig): Record<RateGroup, FixedWindowLimiter> {
+  const { resetFormat, ...groups } = config.rateLimits;
+  const limiters = Object.entries(groups).map(([name, limit]) => [
+    name,
+    new FixedWindowLimiter(limit, resetFormat),
+  ]);
+  return Object.fromEntries(limiters) as Record<RateGroup, FixedWindowLimiter>;
 }
 
 const TOO_LARGE = Symbol("too large");

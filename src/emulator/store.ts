@@ -407,10 +407,13 @@ export class Store {
   /**
    * Anonymous token import in bulk: for each token no profile holds yet, a temporary profile
    * with the given fields; tokens already held (or repeated in `items`) are ignored, as Braze
-   * does (push_token_migration.md). Returns how many profiles were created.
+   * does (push_token_migration.md).
    *
-   * One multi-row statement per chunk instead of three statements per token: this is the
-   * emulator's hot path under load.
+   * This is the emulator's hot path under load, so imports are queued and written together,
+   * sorted by token hash, in multi-row statements: when the queue is full, after
+   * PENDING_IMPORTS_MS, or before any other read or write of profiles and tokens, so no caller
+   * ever sees the workspace without them. Shortcoming: a process killed with SIGKILL loses what
+   * is queued (at most PENDING_IMPORTS_MS of answered imports); `close()` writes it first.
    */
   importAnonymous(items: readonly AnonymousImport[]): void {
     for (const item of items) this.pendingImports.push(item);

@@ -659,3 +659,67 @@ function appIds(answer: Answer): string[] {
 function fingerprint(key: string): string {
   return createHash("sha256").update(key).digest("hex").slice(0, 12);
 }
+
+describe("reset of what lives outside the store", () => {
+  const emulator = useEmulator({
+    config: {
+      rateLimits: { usersTrack: { limit: 2, windowSeconds: 60 } },
+      faults: [{ endpoint: "/users/export/ids", kind: "status", status: 503 }],
+      limits: { segmentExportReadyDelayMs: 0, requireFieldsToExport: false },
+    },
+  });
+  const url = () => emulator.current.url;
+  const track = () =>
+    post(url(), "/users/track", { attributes: [{ external_id: "r-1", first_name: "R" }] });
+
+  it("starts rate-limit windows afresh", async () => {
+    expect((await track()).status).toBe(201);
+    expect((await track()).status).toBe(201);
+    expect((await track()).status).toBe(429);
+
+    await admin(url(), "POST", "/reset");
+
+    const after = await track();
+    expect(after.status).toBe(201);
+    expect(after.headers["x-ratelimit-remaining"]).toBe("1");
+  });
+
+  it("keeps the config's fault rules and drops those added since start", async () => {
+    await admin(url(), "POST", "/faults", {
+      endpoint: "/users/delete",
+      kind: "status",
+      status: 500,
+    });
+    await admin(url(), "POST", "/reset");
+
+    const faults = (await admin(url(), "GET", "/faults")).body.faults;
+    expect(faults.map((f: { endpoint: string }) => f.endpoint)).toEqual(["/users/export/ids"]);
+    expect((await post(url(), "/users/export/ids", { external_ids: ["r-1"] })).status).toBe(503);
+  });
+
+  it("drops segment exports, whose URLs then answer 404", async () => {
+    const started = await post(url(), "/users/export/segment", { segment_id: "all-users" });
+    expect(started.status).toBe(201);
+
+    await admin(url(), "POST", "/reset");
+
+    const res = await request(started.body.url);
+    await res.body.dump();
+    expect(res.statusCode).toBe(404);
+  });
+
+  it("hands out export URLs on the host the client reached", async () => {
+    const port = new URL(url()).port;
+    const res = await request(`${url()}/users/export/segment`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${KEY}`,
+        "content-type": "application/json",
+        host: `localhost:${port}`,
+      },
+      body: JSON.stringify({ segment_id: "all-users" }),
+    });
+    const body = (await res.body.json()) as { url: string };
+    expect(body.url.startsWith(`http://localhost:${port}/segment-exports/`)).toBe(true);
+  });
+});

@@ -248,7 +248,7 @@ describe("the emulator command of the built CLI", () => {
     expect(exit.code).toBe(1);
     expect(cli.stdout()).toBe("");
     expect(cli.stderr()).toContain(
-      `braze-push-migrate: error: emulator config ${config} is not a valid emulator config:\n` +
+      `braze-push-migrate: error: emulator config ${config} is not valid:\n` +
         "  limits.segmentExportUsersPerFile: ",
     );
   });
@@ -259,7 +259,7 @@ describe("the emulator command of the built CLI", () => {
     const cli = runCli(["emulator", "--port", "0", "--config", config]);
 
     expect((await cli.exited).code).toBe(1);
-    expect(cli.stderr()).toContain(`emulator config ${config} is not a valid emulator config`);
+    expect(cli.stderr()).toContain(`emulator config ${config} is not valid`);
     expect(cli.stderr()).toContain('"apiKey"');
   });
 

@@ -43,6 +43,13 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A user alias object: `{alias_name, alias_label}`, both strings. */
+export function isUserAlias(value: unknown): value is { alias_name: string; alias_label: string } {
+  return (
+    isObject(value) && typeof value.alias_name === "string" && typeof value.alias_label === "string"
+  );
+}
+
 /** Byte length of a string in UTF-8. */
 export function byteLength(value: string): number {
   return Buffer.byteLength(value, "utf8");

@@ -1,5 +1,12 @@
 import type { UserRow } from "../store";
-import { fatal, isObject, type BrazeRoute, type RouteContext, type RouteResult } from "./route";
+import {
+  fatal,
+  isObject,
+  isUserAlias,
+  type BrazeRoute,
+  type RouteContext,
+  type RouteResult,
+} from "./route";
 import { TOO_MANY_IDS } from "./users-export-ids";
 
 type Alias = { alias_name: string; alias_label: string };
@@ -53,7 +60,7 @@ function deleteUsers(ctx: RouteContext): RouteResult {
   if (ids.length > ctx.config.limits.idsPerRequest) return fatal(400, TOO_MANY_IDS);
 
   const valid =
-    kind === "user_aliases" ? ids.every(isAlias) : ids.every((id) => typeof id === "string");
+    kind === "user_aliases" ? ids.every(isUserAlias) : ids.every((id) => typeof id === "string");
   if (!valid) {
     return fatal(
       400,
@@ -92,7 +99,11 @@ function identify(ctx: RouteContext): RouteResult {
   let processed = 0;
   store.transaction(() => {
     items.forEach((item, index) => {
-      if (!isObject(item) || typeof item.external_id !== "string" || !isAlias(item.user_alias)) {
+      if (
+        !isObject(item) ||
+        typeof item.external_id !== "string" ||
+        !isUserAlias(item.user_alias)
+      ) {
         errors.push({ type: IDENTIFY_ERRORS.badItem, index });
         return;
       }
@@ -134,10 +145,4 @@ function identify(ctx: RouteContext): RouteResult {
   const answer: Record<string, unknown> = { message: "success", aliases_processed: processed };
   if (errors.length > 0) answer.errors = errors;
   return { status: 201, body: answer, objects: items.length, errors: errors.length };
-}
-
-function isAlias(value: unknown): value is Alias {
-  return (
-    isObject(value) && typeof value.alias_name === "string" && typeof value.alias_label === "string"
-  );
 }

@@ -1,6 +1,13 @@
 import type { UserRow } from "../store";
 import { UserExporter } from "../user-export";
-import { fatal, isObject, type BrazeRoute, type RouteContext, type RouteResult } from "./route";
+import {
+  fatal,
+  isObject,
+  isUserAlias,
+  type BrazeRoute,
+  type RouteContext,
+  type RouteResult,
+} from "./route";
 
 /** Fatal message for more than the allowed ids (_docs/_api/errors.md). */
 export const TOO_MANY_IDS = "The max number of external_ids and aliases per request was exceeded";
@@ -58,7 +65,7 @@ function exportIds(ctx: RouteContext): RouteResult {
   if (!Array.isArray(externalIds) || !externalIds.every((id) => typeof id === "string")) {
     return fatal(400, "'external_ids' must be an array of strings");
   }
-  if (!Array.isArray(aliases) || !aliases.every(isAliasObject)) {
+  if (!Array.isArray(aliases) || !aliases.every(isUserAlias)) {
     return fatal(400, "'user_aliases' must be an array of {alias_name, alias_label} objects");
   }
   if (externalIds.length + aliases.length > ctx.config.limits.idsPerRequest) {
@@ -118,10 +125,4 @@ function exportIds(ctx: RouteContext): RouteResult {
   };
   if (invalid.length > 0) answer.invalid_user_ids = invalid;
   return { status: 201, body: answer, objects: externalIds.length + aliases.length };
-}
-
-function isAliasObject(value: unknown): boolean {
-  return (
-    isObject(value) && typeof value.alias_name === "string" && typeof value.alias_label === "string"
-  );
 }

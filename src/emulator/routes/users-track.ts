@@ -1,8 +1,9 @@
-import type { AnonymousImport, Store, UserRow } from "../store";
+import type { Store, UserRow } from "../store";
 import {
   byteLength,
   fatal,
   isObject,
+  isUserAlias,
   type BrazeRoute,
   type RouteContext,
   type RouteResult,
@@ -112,13 +113,11 @@ function track(ctx: RouteContext): RouteResult {
   let purchasesOk = 0;
 
   store.transaction(() => {
-    const pending: AnonymousImport[] = [];
     attributes.forEach((item, index) => {
-      const type = applyAttributes(store, ctx, item, pending);
+      const type = applyAttributes(store, ctx, item);
       if (type === undefined) attributesOk += 1;
       else errors.push({ type, input_array: "attributes", index });
     });
-    store.importAnonymous(pending);
     events.forEach((item, index) => {
       const type = checkEvent(item);
       if (type === undefined) eventsOk += 1;
@@ -146,12 +145,7 @@ function track(ctx: RouteContext): RouteResult {
 }
 
 /** Validates and applies one attributes object; returns the error type when it is rejected. */
-function applyAttributes(
-  store: Store,
-  ctx: RouteContext,
-  item: unknown,
-  pending: AnonymousImport[],
-): string | undefined {
+function applyAttributes(store: Store, ctx: RouteContext, item: unknown): string | undefined {
   if (!isObject(item)) return TRACK_ERRORS.notAnObject;
 
   const problem = checkAttributes(ctx, item);
@@ -161,25 +155,24 @@ function applyAttributes(
   const fields = userFields(item);
 
   // anonymous import: one temporary profile per token Braze does not have yet; a token it has
-  // already is ignored (push_token_migration.md)
-  // (imports are gathered and written in bulk; anything identified that follows sees them first)
+  // already is ignored (push_token_migration.md). The store queues them; whatever reads or
+  // writes profiles next, an identified object below included, sees them first
   if (item.push_token_import === true) {
     const attributes = withoutNulls(fields.attributes);
     const json = Object.keys(attributes).length > 0 ? JSON.stringify(attributes) : null;
-    for (const t of tokens) {
-      pending.push({
+    store.importAnonymous(
+      tokens.map((t) => ({
         appId: t.app_id,
         token: t.token,
         deviceId: t.device_id,
         email: fields.email,
         phone: fields.phone,
         attributes: json,
-      });
-    }
+      })),
+    );
     return undefined;
   }
 
-  store.importAnonymous(pending.splice(0));
   const user = findOrCreate(store, item, fields);
   if (user === undefined) return undefined;
   for (const t of tokens) store.setToken(t.app_id, t.token, user.id, t.device_id);
@@ -213,7 +206,7 @@ function checkAttributes(ctx: RouteContext, item: Record<string, unknown>): stri
       return TRACK_ERRORS.externalIdTooLarge;
     }
   }
-  if (hasAlias && !isAlias(item.user_alias)) return TRACK_ERRORS.badUserAlias;
+  if (hasAlias && !isUserAlias(item.user_alias)) return TRACK_ERRORS.badUserAlias;
   if (hasBrazeId && typeof item.braze_id !== "string") return TRACK_ERRORS.identifierRequired;
   if (item.email !== undefined && item.email !== null) {
     if (typeof item.email !== "string" || !EMAIL_SHAPE.test(item.email)) {
@@ -265,7 +258,7 @@ function findOrCreate(
     // with an external_id, _update_existing_only defaults to false (user_attributes_object.md)
     user = store.userByExternalId(item.external_id);
     createDefault = true;
-  } else if (isAlias(item.user_alias)) {
+  } else if (isUserAlias(item.user_alias)) {
     // with a user_alias it defaults to true
     user = store.userByAlias(item.user_alias);
     createDefault = false;
@@ -298,7 +291,7 @@ function findOrCreate(
     phone: fields.phone,
     attributes: withoutNulls(fields.attributes),
   });
-  if (isAlias(item.user_alias)) store.addAlias(id, item.user_alias);
+  if (isUserAlias(item.user_alias)) store.addAlias(id, item.user_alias);
   return store.user(id);
 }
 
@@ -333,12 +326,6 @@ function mergeAttributes(stored: string | null, patch: Record<string, unknown>):
 // a null removes an attribute, so on a new profile it sets nothing
 function withoutNulls(attributes: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== null));
-}
-
-function isAlias(value: unknown): value is { alias_name: string; alias_label: string } {
-  return (
-    isObject(value) && typeof value.alias_name === "string" && typeof value.alias_label === "string"
-  );
 }
 
 // events and purchases are accepted and counted; the emulator keeps nothing else of them
