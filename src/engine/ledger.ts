@@ -1,0 +1,194 @@
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+
+/**
+ * Where one token of an import stands.
+ *
+ * - `sent`: in a request whose answer has not been recorded (a crash leaves it here);
+ * - `accepted`: Braze answered success for its object;
+ * - `rejected`: Braze refused its object with an error item (`code` says why);
+ * - `unknown`: the request's outcome could not be known (connection dropped after sending and
+ *   the request was not safe to re-send).
+ */
+export type TokenOutcome = "sent" | "accepted" | "rejected" | "unknown";
+
+/** What identifies an import: a ledger refuses to be reused for another one. */
+export interface LedgerIdentity {
+  /** Digest of the normalised token file. */
+  readonly sourceDigest: string;
+  readonly appId: string;
+  readonly mode: "identified" | "anonymous";
+}
+
+/** Counts of tokens per outcome. */
+export type LedgerCounts = Record<TokenOutcome, number>;
+
+/** A rejection kept in the ledger: the file line and Braze's error type. */
+export interface LedgerRejection {
+  readonly line: number;
+  readonly code: string;
+}
+
+/** Raised when a ledger file belongs to another import or cannot be used. */
+export class LedgerError extends Error {
+  /** Stable code to branch on. */
+  readonly code = "LEDGER_MISMATCH";
+
+  constructor(message: string) {
+    super(message);
+    this.name = "LedgerError";
+  }
+}
+
+/**
+ * SHA-256 of a push token, hex: the only form in which a ledger names a token, so a ledger file
+ * can sit in CI artifacts without holding a token.
+ */
+export function tokenKey(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+  token_key TEXT PRIMARY KEY,
+  line INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  code TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tokens_outcome ON tokens(outcome);
+`;
+
+/**
+ * The record of one import in SQLite: each token's outcome, keyed by `tokenKey(token)`. A killed
+ * import opens the same ledger again and skips what Braze confirmed (accepted or rejected);
+ * what was `sent` without an answer is known to be in doubt.
+ *
+ * Writes are synchronous and each `record*` call is one transaction, so a process killed at any
+ * point leaves every earlier call on disk (WAL, synchronous=NORMAL: safe against a killed
+ * process, not against a power cut).
+ */
+export class Ledger {
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  private constructor(
+    readonly path: string,
+    db: Database.Database,
+  ) {
+    this.db = db;
+    this.stmt = {
+      get: db.prepare("SELECT outcome FROM tokens WHERE token_key = ?").pluck(),
+      upsert: db.prepare(
+        `INSERT INTO tokens (token_key, line, outcome, code, attempts, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(token_key) DO UPDATE SET outcome = excluded.outcome, code = excluded.code,
+         attempts = tokens.attempts + excluded.attempts, updated_at = excluded.updated_at`,
+      ),
+      counts: db.prepare("SELECT outcome, count(*) AS n FROM tokens GROUP BY outcome"),
+      inDoubt: db.prepare(
+        "SELECT line FROM tokens WHERE outcome IN ('sent', 'unknown') ORDER BY line LIMIT ?",
+      ),
+      rejections: db.prepare(
+        "SELECT line, code FROM tokens WHERE outcome = 'rejected' ORDER BY line LIMIT ?",
+      ),
+    };
+  }
+
+  /**
+   * Opens (or creates) the ledger at `path` for one import.
+   *
+   * @throws LedgerError when the file records another import (another file digest, app or mode)
+   */
+  static open(path: string, identity: LedgerIdentity): Ledger {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec(SCHEMA);
+
+    const read = db.prepare("SELECT value FROM meta WHERE key = 'identity'").pluck();
+    const stored = read.get() as string | undefined;
+    const wanted = JSON.stringify(identity);
+    if (stored === undefined) {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('identity', ?)").run(wanted);
+    } else if (stored !== wanted) {
+      db.close();
+      const was = JSON.parse(stored) as LedgerIdentity;
+      throw new LedgerError(
+        `ledger ${path} records another import (file digest ${was.sourceDigest.slice(0, 12)}…, ` +
+          `app ${was.appId}, ${was.mode}); this one is digest ${identity.sourceDigest.slice(0, 12)}…, ` +
+          `app ${identity.appId}, ${identity.mode}: use another --ledger path or delete that file`,
+      );
+    }
+    return new Ledger(path, db);
+  }
+
+  /** The outcome recorded for a token, if any. */
+  outcome(key: string): TokenOutcome | undefined {
+    return this.stmt.get.get(key) as TokenOutcome | undefined;
+  }
+
+  /** Whether Braze confirmed the token either way, so a resumed import must not send it again. */
+  isSettled(key: string): boolean {
+    const outcome = this.outcome(key);
+    return outcome === "accepted" || outcome === "rejected";
+  }
+
+  /** Records that these tokens go out in a request now (before it is sent). */
+  recordSent(tokens: readonly { key: string; line: number }[]): void {
+    this.write(tokens.map((t) => ({ ...t, outcome: "sent" as const, attempts: 1 })));
+  }
+
+  /** Records the outcome Braze gave (or could not give) for these tokens. */
+  recordOutcome(
+    tokens: readonly { key: string; line: number; outcome: TokenOutcome; code?: string }[],
+  ): void {
+    this.write(tokens.map((t) => ({ ...t, attempts: 0 })));
+  }
+
+  /** Tokens per outcome; every token recorded is counted exactly once. */
+  counts(): LedgerCounts {
+    const counts: LedgerCounts = { sent: 0, accepted: 0, rejected: 0, unknown: 0 };
+    for (const row of this.stmt.counts.all() as { outcome: TokenOutcome; n: number }[]) {
+      counts[row.outcome] = row.n;
+    }
+    return counts;
+  }
+
+  /** Lines of the first `limit` tokens whose outcome is in doubt (`sent` or `unknown`). */
+  linesInDoubt(limit = 20): number[] {
+    return (this.stmt.inDoubt.all(limit) as { line: number }[]).map((row) => row.line);
+  }
+
+  /** The first `limit` rejections, by line. */
+  rejections(limit = 20): LedgerRejection[] {
+    return this.stmt.rejections.all(limit) as LedgerRejection[];
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.db.close();
+  }
+
+  private write(
+    rows: readonly {
+      key: string;
+      line: number;
+      outcome: TokenOutcome;
+      code?: string;
+      attempts: number;
+    }[],
+  ): void {
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const r of rows) {
+        this.stmt.upsert.run(r.key, r.line, r.outcome, r.code ?? null, r.attempts, now);
+      }
+    })();
+  }
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Ledger, LedgerError, tokenKey } from "../../src/engine/ledger";
+
+const IDENTITY = { sourceDigest: "a".repeat(64), appId: "app-1", mode: "anonymous" as const };
+
+describe("Ledger", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "ledger-test-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("counts each token once, by its latest outcome", () => {
+    const ledger = Ledger.open(join(dir, "l.sqlite"), IDENTITY);
+    const a = { key: tokenKey("token-a"), line: 2 };
+    const b = { key: tokenKey("token-b"), line: 3 };
+    const c = { key: tokenKey("token-c"), line: 4 };
+
+    ledger.recordSent([a, b, c]);
+    ledger.recordOutcome([
+      { ...a, outcome: "accepted" },
+      { ...b, outcome: "rejected", code: "BAD_PUSH_TOKEN_APP_ID" },
+    ]);
+
+    expect(ledger.counts()).toEqual({ sent: 1, accepted: 1, rejected: 1, unknown: 0 });
+    expect(ledger.rejections()).toEqual([{ line: 3, code: "BAD_PUSH_TOKEN_APP_ID" }]);
+    expect(ledger.linesInDoubt()).toEqual([4]);
+    ledger.close();
+  });
+
+  it("keeps what was recorded when opened again, and tells settled tokens apart", () => {
+    const path = join(dir, "nested", "l.sqlite");
+    const first = Ledger.open(path, IDENTITY);
+    first.recordSent([
+      { key: tokenKey("x"), line: 2 },
+      { key: tokenKey("y"), line: 3 },
+    ]);
+    first.recordOutcome([{ key: tokenKey("x"), line: 2, outcome: "accepted" }]);
+    first.close();
+
+    const again = Ledger.open(path, IDENTITY);
+    expect(again.isSettled(tokenKey("x"))).toBe(true);
+    expect(again.isSettled(tokenKey("y"))).toBe(false);
+    expect(again.outcome(tokenKey("y"))).toBe("sent");
+    expect(again.outcome(tokenKey("z"))).toBeUndefined();
+    again.close();
+  });
+
+  it("refuses a ledger that records another import", () => {
+    const path = join(dir, "l.sqlite");
+    Ledger.open(path, IDENTITY).close();
+
+    expect(() => Ledger.open(path, { ...IDENTITY, mode: "identified" })).toThrow(LedgerError);
+    expect(() => Ledger.open(path, { ...IDENTITY, sourceDigest: "b".repeat(64) })).toThrow(
+      /records another import .* use another --ledger path or delete that file/,
+    );
+  });
+
+  it("never writes a token into the file", () => {
+    const path = join(dir, "l.sqlite");
+    const token = "f00dcafe:APA91bSECRET-looking-token-value-0123456789";
+    const ledger = Ledger.open(path, IDENTITY);
+    ledger.recordSent([{ key: tokenKey(token), line: 2 }]);
+    ledger.recordOutcome([{ key: tokenKey(token), line: 2, outcome: "accepted" }]);
+    ledger.close();
+
+    const bytes = readFileSync(path).toString("latin1");
+    expect(bytes).not.toContain(token);
+    expect(bytes).not.toContain("APA91bSECRET");
+  });
+});
