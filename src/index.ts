@@ -15,3 +15,5 @@ export {
   type FaultRuleInput,
 } from "./emulator/config";
 export * from "./push/render";
+export * from "./client";
+export * from "./tokens";

@@ -90,6 +90,7 @@ export class Ledger {
          attempts = tokens.attempts + excluded.attempts, updated_at = excluded.updated_at`,
       ),
       counts: db.prepare("SELECT outcome, count(*) AS n FROM tokens GROUP BY outcome"),
+      forget: db.prepare("DELETE FROM tokens WHERE token_key = ?"),
       inDoubt: db.prepare(
         "SELECT line FROM tokens WHERE outcome IN ('sent', 'unknown') ORDER BY line LIMIT ?",
       ),
@@ -149,6 +150,13 @@ export class Ledger {
     tokens: readonly { key: string; line: number; outcome: TokenOutcome; code?: string }[],
   ): void {
     this.write(tokens.map((t) => ({ ...t, attempts: 0 })));
+  }
+
+  /** Drops what is recorded of these tokens: their request was proven not applied. */
+  forget(keys: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const key of keys) this.stmt.forget.run(key);
+    })();
   }
 
   /** Tokens per outcome; every token recorded is counted exactly once. */

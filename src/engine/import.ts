@@ -1,0 +1,337 @@
+import type { BrazeClient } from "../client/braze-client";
+import { BrazeError, type BrazeBadRequestError, type BrazeErrorCode } from "../client/errors";
+import type { TrackRejection } from "../client/schemas";
+import { readTokenSource, validateTokenFile } from "../tokens/token-source";
+import type { TokenReport, TokenRow, TokenSourceOptions } from "../tokens/types";
+import { Ledger, tokenKey, type LedgerCounts, type LedgerRejection } from "./ledger";
+
+/** What to import, where to, and how. */
+export interface ImportOptions {
+  /** The token file and how to read it. */
+  readonly source: TokenSourceOptions;
+  /** The Braze app_id the tokens belong to (an app of the source's platform). */
+  readonly appId: string;
+  /** Where the ledger of this import lives (a SQLite file, created when absent). */
+  readonly ledgerPath: string;
+  /** The Braze client; not used (and may be absent) with `dryRun`. */
+  readonly client?: BrazeClient;
+  /**
+   * Objects per /users/track request.
+   * @default 75 - Braze's documented limit
+   */
+  readonly objectsPerRequest?: number;
+  /**
+   * Requests in flight at once. The client's own concurrency and rate limiter pace them; this
+   * bounds how many batches wait in memory.
+   * @default 256
+   */
+  readonly inFlight?: number;
+  /**
+   * Identified imports only: re-send rows whose earlier outcome is in doubt (sent without an
+   * answer). A re-send rewrites the attributes of those users, which may have changed since.
+   * @default false - such rows are reported and left alone
+   */
+  readonly resendInDoubt?: boolean;
+  /**
+   * Validate and count, send nothing, write no ledger.
+   * @default false
+   */
+  readonly dryRun?: boolean;
+  /** Called after each request settles. */
+  readonly onProgress?: (progress: ImportProgress) => void;
+}
+
+/** Progress of a running import. */
+export interface ImportProgress {
+  /** Valid rows of the file. */
+  readonly total: number;
+  /** Rows settled by this run or an earlier one (accepted, rejected, unknown or skipped). */
+  readonly done: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly unknown: number;
+}
+
+/** The outcome of an import; every valid token is counted in exactly one of the ledger's states. */
+export interface ImportReport {
+  /** The validation report of the token file: counts, digest, first rejections. */
+  readonly source: TokenReport;
+  readonly dryRun: boolean;
+  readonly ledgerPath?: string;
+  /** Tokens per outcome over this and earlier runs of the same import. */
+  readonly outcomes?: LedgerCounts;
+  /** Tokens Braze had confirmed in an earlier run, so this run did not send them. */
+  readonly settledBefore: number;
+  /** Identified rows left alone because their outcome was in doubt (see `resendInDoubt`). */
+  readonly leftInDoubt: number;
+  /** Lines of the first tokens whose outcome is in doubt. */
+  readonly linesInDoubt: readonly number[];
+  /** The first rejections by Braze, by line. */
+  readonly brazeRejections: readonly LedgerRejection[];
+  /** True when every valid token of the file was accepted by Braze. */
+  readonly complete: boolean;
+  /** Requests sent in this run. */
+  readonly requests: number;
+}
+
+/** Raised when an import stops before its end; what was recorded stays in the ledger. */
+export class ImportError extends Error {
+  /** Stable code to branch on. */
+  readonly code = "IMPORT_STOPPED";
+
+  constructor(
+    message: string,
+    /** The report up to the stop. */
+    readonly report: ImportReport,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "ImportError";
+  }
+}
+
+interface Pending {
+  readonly row: TokenRow;
+  readonly key: string;
+}
+
+/**
+ * Imports one token file into one Braze app.
+ *
+ * 1. The whole file is validated first (nothing is sent when it cannot be read), which gives
+ *    its digest: the ledger is keyed by it, so a changed file is a new import.
+ * 2. Rows are read again, streaming, and those the ledger shows Braze confirmed are skipped.
+ * 3. The rest go out in requests of `objectsPerRequest`, many in flight; each token is marked
+ *    `sent` before its request leaves and `accepted`, `rejected` or `unknown` after, so a
+ *    killed import resumes without re-sending what Braze confirmed.
+ *
+ * A token whose request was answered with a fault that means "not applied" (429 retries used
+ * up, auth, permission) is forgotten, to be sent next run; one whose request may have been
+ * applied is `unknown`. Anonymous rows in doubt are re-sent (Braze ignores tokens it has);
+ * identified ones only with `resendInDoubt`.
+ *
+ * @throws ImportError when Braze refuses the key or the requests (the ledger keeps what landed)
+ */
+export async function runImport(options: ImportOptions): Promise<ImportReport> {
+  const source = await validateTokenFile(options.source);
+  const base = { source, dryRun: options.dryRun === true, requests: 0 };
+  if (options.dryRun) {
+    return {
+      ...base,
+      settledBefore: 0,
+      leftInDoubt: 0,
+      linesInDoubt: [],
+      brazeRejections: [],
+      complete: false,
+    };
+  }
+  if (options.client === undefined) {
+    throw new TypeError("runImport needs a client unless dryRun is set");
+  }
+
+  const ledger = Ledger.open(options.ledgerPath, {
+    sourceDigest: source.digest,
+    appId: options.appId,
+    mode: options.source.mode,
+  });
+  try {
+    return await send(options, options.client, ledger, source);
+  } finally {
+    ledger.close();
+  }
+}
+
+async function send(
+  options: ImportOptions,
+  client: BrazeClient,
+  ledger: Ledger,
+  source: TokenReport,
+): Promise<ImportReport> {
+  const identified = options.source.mode === "identified";
+  const size = options.objectsPerRequest ?? 75;
+  const inFlightMax = options.inFlight ?? 256;
+  const total = source.counts.valid;
+
+  let settledBefore = 0;
+  let leftInDoubt = 0;
+  let requests = 0;
+  let done = 0;
+  let failure: unknown;
+  const inFlight = new Set<Promise<void>>();
+
+  const progress = () => {
+    if (!options.onProgress) return;
+    const counts = ledger.counts();
+    options.onProgress({
+      total,
+      done: done + settledBefore + leftInDoubt,
+      accepted: counts.accepted,
+      rejected: counts.rejected,
+      unknown: counts.unknown,
+    });
+  };
+
+  const dispatch = (batch: Pending[]) => {
+    requests += 1;
+    const request = sendBatch(client, ledger, options.appId, identified, batch)
+      .then(
+        () => {
+          done += batch.length;
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      )
+      .finally(() => {
+        inFlight.delete(request);
+        progress();
+      });
+    inFlight.add(request);
+  };
+
+  let batch: Pending[] = [];
+  for await (const row of readTokenSource(options.source)) {
+    if (failure !== undefined) break;
+
+    const key = tokenKey(row.token);
+    const before = ledger.outcome(key);
+    if (before === "accepted" || before === "rejected") {
+      settledBefore += 1;
+      continue;
+    }
+    if (identified && (before === "sent" || before === "unknown") && !options.resendInDoubt) {
+      // re-sending would rewrite this user's attributes: left for the caller to decide
+      leftInDoubt += 1;
+      if (before === "sent") ledger.recordOutcome([{ key, line: row.line, outcome: "unknown" }]);
+      continue;
+    }
+
+    batch.push({ row, key });
+    if (batch.length === size) {
+      dispatch(batch);
+      batch = [];
+      while (inFlight.size >= inFlightMax) await Promise.race(inFlight);
+    }
+  }
+  if (batch.length > 0 && failure === undefined) dispatch(batch);
+  await Promise.all(inFlight);
+
+  const outcomes = ledger.counts();
+  const report: ImportReport = {
+    source,
+    dryRun: false,
+    ledgerPath: ledger.path,
+    outcomes,
+    settledBefore,
+    leftInDoubt,
+    linesInDoubt: ledger.linesInDoubt(),
+    brazeRejections: ledger.rejections(),
+    complete: failure === undefined && outcomes.accepted === total,
+    requests,
+  };
+  if (failure !== undefined) {
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    throw new ImportError(`import stopped: ${reason}`, report, { cause: failure });
+  }
+  return report;
+}
+
+/** Sends one request and records what became of each of its tokens. */
+async function sendBatch(
+  client: BrazeClient,
+  ledger: Ledger,
+  appId: string,
+  identified: boolean,
+  batch: Pending[],
+): Promise<void> {
+  const entries = batch.map((p) => ({ key: p.key, line: p.row.line }));
+  ledger.recordSent(entries);
+
+  const attributes = batch.map((p) => attributesObject(p.row, appId, identified));
+  let rejected: readonly TrackRejection<Pending>[];
+  try {
+    const result = await client.track<Pending>(
+      { attributes },
+      { idempotent: !identified, rows: { attributes: batch } },
+    );
+    rejected = result.rejected;
+  } catch (err) {
+    if (err instanceof BrazeError && err.code === "BRAZE_BAD_REQUEST") {
+      // every object invalid: Braze names each one, and nothing of the request was applied
+      const bad = err as BrazeBadRequestError;
+      if (bad.rejected.length === batch.length) {
+        recordAnswer(ledger, batch, bad.rejected as readonly TrackRejection<Pending>[]);
+        return;
+      }
+    }
+    if (notApplied(err)) {
+      ledger.forget(entries.map((e) => e.key));
+      throw err;
+    }
+    ledger.recordOutcome(entries.map((e) => ({ ...e, outcome: "unknown" as const })));
+    // a request that may or may not have landed is recorded and reported; the import goes on
+    if (isBrazeCode(err, "BRAZE_OUTCOME_UNKNOWN") || isBrazeCode(err, "BRAZE_MALFORMED_RESPONSE")) {
+      return;
+    }
+    throw err;
+  }
+  recordAnswer(ledger, batch, rejected);
+}
+
+function recordAnswer(
+  ledger: Ledger,
+  batch: Pending[],
+  rejected: readonly TrackRejection<Pending>[],
+): void {
+  const codes = new Map<string, string>();
+  for (const r of rejected) if (r.row) codes.set(r.row.key, r.type);
+  ledger.recordOutcome(
+    batch.map((p) => {
+      const code = codes.get(p.key);
+      return code === undefined
+        ? { key: p.key, line: p.row.line, outcome: "accepted" as const }
+        : { key: p.key, line: p.row.line, outcome: "rejected" as const, code };
+    }),
+  );
+}
+
+// failures that prove the request was not applied, so its tokens can simply be sent again
+const NOT_APPLIED: readonly BrazeErrorCode[] = [
+  "BRAZE_RATE_LIMIT_EXHAUSTED",
+  "BRAZE_AUTH",
+  "BRAZE_PERMISSION",
+  "BRAZE_BAD_REQUEST",
+  "BRAZE_CONFIG",
+  "BRAZE_CONNECTION",
+];
+
+function notApplied(err: unknown): boolean {
+  return err instanceof BrazeError && NOT_APPLIED.includes(err.code);
+}
+
+function isBrazeCode(err: unknown, code: BrazeErrorCode): boolean {
+  return err instanceof BrazeError && err.code === code;
+}
+
+/**
+ * The /users/track attributes object for a row: identified rows name their external_id,
+ * anonymous rows carry `push_token_import: true` and no identifier (push_token_migration.md).
+ */
+export function attributesObject(
+  row: TokenRow,
+  appId: string,
+  identified: boolean,
+): Record<string, unknown> {
+  const pushToken: Record<string, string> = { app_id: appId, token: row.token };
+  if (row.deviceId !== undefined) pushToken.device_id = row.deviceId;
+
+  const object: Record<string, unknown> = identified
+    ? { external_id: row.externalId }
+    : { push_token_import: true };
+  object.push_tokens = [pushToken];
+  if (row.email !== undefined) object.email = row.email;
+  if (row.country !== undefined) object.country = row.country;
+  if (row.language !== undefined) object.language = row.language;
+  for (const [name, value] of Object.entries(row.customAttributes)) object[name] = value;
+  return object;
+}
