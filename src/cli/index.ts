@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { registerDemoCommand } from "./demo-command";
 import { registerEmulatorCommand } from "./emulator-command";
+import { registerImportCommand } from "./import-command";
 import { registerValidateCommand } from "./validate-command";
 
 const program = new Command();
@@ -15,6 +16,7 @@ program
 registerEmulatorCommand(program);
 registerDemoCommand(program);
 registerValidateCommand(program);
+registerImportCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`braze-push-migrate: error: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { BrazeClient } from "../client/braze-client";
 import { BrazeError, type BrazeBadRequestError, type BrazeErrorCode } from "../client/errors";
 import type { TrackRejection } from "../client/schemas";
@@ -11,8 +12,17 @@ export interface ImportOptions {
   readonly source: TokenSourceOptions;
   /** The Braze app_id the tokens belong to (an app of the source's platform). */
   readonly appId: string;
-  /** Where the ledger of this import lives (a SQLite file, created when absent). */
-  readonly ledgerPath: string;
+  /**
+   * Where the ledger of this import lives (a SQLite file, created when absent).
+   * @default - `<ledgerDir>/<app_id>-<mode>-<first 16 hex digits of the file digest>.sqlite`, so
+   * a changed file gets a ledger of its own
+   */
+  readonly ledgerPath?: string;
+  /**
+   * Folder of the default ledger path.
+   * @default ".braze-push-migrate/ledgers"
+   */
+  readonly ledgerDir?: string;
   /** The Braze client; not used (and may be absent) with `dryRun`. */
   readonly client?: BrazeClient;
   /**
@@ -129,7 +139,7 @@ export async function runImport(options: ImportOptions): Promise<ImportReport> {
     throw new TypeError("runImport needs a client unless dryRun is set");
   }
 
-  const ledger = Ledger.open(options.ledgerPath, {
+  const ledger = Ledger.open(options.ledgerPath ?? defaultLedgerPath(options, source.digest), {
     sourceDigest: source.digest,
     appId: options.appId,
     mode: options.source.mode,
@@ -234,6 +244,17 @@ async function send(
     throw new ImportError(`import stopped: ${reason}`, report, { cause: failure });
   }
   return report;
+}
+
+/** The ledger path an import uses when none is given. */
+export function defaultLedgerPath(
+  options: Pick<ImportOptions, "appId" | "ledgerDir" | "source">,
+  digest: string,
+): string {
+  const app = options.appId.replace(/[^A-Za-z0-9_-]/g, "_");
+  const hex = digest.replace(/^sha256:/, "").slice(0, 16);
+  const dir = options.ledgerDir ?? join(".braze-push-migrate", "ledgers");
+  return join(dir, `${app}-${options.source.mode}-${hex}.sqlite`);
 }
 
 /** Sends one request and records what became of each of its tokens. */
