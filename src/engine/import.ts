@@ -169,24 +169,24 @@ async function send(
   let failure: unknown;
   const inFlight = new Set<Promise<void>>();
 
-  const progress = () => {
-    if (!options.onProgress) return;
-    const counts = ledger.counts();
-    options.onProgress({
+  // progress counts this run in memory; the ledger's totals are read once, at the end
+  const tally = { accepted: 0, rejected: 0, unknown: 0 };
+  const progress = () =>
+    options.onProgress?.({
       total,
       done: done + settledBefore + leftInDoubt,
-      accepted: counts.accepted,
-      rejected: counts.rejected,
-      unknown: counts.unknown,
+      ...tally,
     });
-  };
 
   const dispatch = (batch: Pending[]) => {
     requests += 1;
     const request = sendBatch(client, ledger, options.appId, identified, batch)
       .then(
-        () => {
+        (outcome) => {
           done += batch.length;
+          tally.accepted += outcome.accepted;
+          tally.rejected += outcome.rejected;
+          tally.unknown += outcome.unknown;
         },
         (err: unknown) => {
           failure ??= err;
@@ -199,32 +199,53 @@ async function send(
     inFlight.add(request);
   };
 
+  // the second read skips the (slow) search for repeats when the first found none; the digest
+  // compared at the end tells whether the file changed in between
+  const repeats =
+    source.counts.duplicates +
+    (source.rejectedByCode.TOKEN_CLAIMED_TWICE ?? 0) +
+    (source.rejectedByCode.TOKEN_REPEATED_DIFFERENTLY ?? 0);
+  const reader = readTokenSource({ ...options.source, skipRepeatCheck: repeats === 0 });
+
+  const firstRun = ledger.isEmpty();
   let batch: Pending[] = [];
-  for await (const row of readTokenSource(options.source)) {
-    if (failure !== undefined) break;
+  try {
+    for await (const row of reader) {
+      if (failure !== undefined) break;
 
-    const key = tokenKey(row.token);
-    const before = ledger.outcome(key);
-    if (before === "accepted" || before === "rejected") {
-      settledBefore += 1;
-      continue;
-    }
-    if (identified && (before === "sent" || before === "unknown") && !options.resendInDoubt) {
-      // re-sending would rewrite this user's attributes: left for the caller to decide
-      leftInDoubt += 1;
-      if (before === "sent") ledger.recordOutcome([{ key, line: row.line, outcome: "unknown" }]);
-      continue;
-    }
+      const key = tokenKey(row.token);
+      const before = firstRun ? undefined : ledger.outcome(row.line, key);
+      if (before === "accepted" || before === "rejected") {
+        settledBefore += 1;
+        continue;
+      }
+      if (identified && (before === "sent" || before === "unknown") && !options.resendInDoubt) {
+        // re-sending would rewrite this user's attributes: left for the caller to decide
+        leftInDoubt += 1;
+        if (before === "sent") ledger.recordOutcome([{ key, line: row.line, outcome: "unknown" }]);
+        tally.unknown += 1;
+        continue;
+      }
 
-    batch.push({ row, key });
-    if (batch.length === size) {
-      dispatch(batch);
-      batch = [];
-      while (inFlight.size >= inFlightMax) await Promise.race(inFlight);
+      batch.push({ row, key });
+      if (batch.length === size) {
+        dispatch(batch);
+        batch = [];
+        while (inFlight.size >= inFlightMax) await Promise.race(inFlight);
+      }
     }
+  } catch (err) {
+    // a file that cannot be read any more, or a ledger that does not match it
+    failure ??= err;
   }
   if (batch.length > 0 && failure === undefined) dispatch(batch);
   await Promise.all(inFlight);
+  if (failure === undefined && reader.report().digest !== source.digest) {
+    failure = new Error(
+      `${options.source.file} changed while it was being imported (its digest differs from the ` +
+        "validated one); run the import again so the ledger follows the new content",
+    );
+  }
 
   const outcomes = ledger.counts();
   const report: ImportReport = {
@@ -257,6 +278,13 @@ export function defaultLedgerPath(
   return join(dir, `${app}-${options.source.mode}-${hex}.sqlite`);
 }
 
+/** What became of the tokens of one request. */
+interface BatchOutcome {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly unknown: number;
+}
+
 /** Sends one request and records what became of each of its tokens. */
 async function sendBatch(
   client: BrazeClient,
@@ -264,7 +292,7 @@ async function sendBatch(
   appId: string,
   identified: boolean,
   batch: Pending[],
-): Promise<void> {
+): Promise<BatchOutcome> {
   const entries = batch.map((p) => ({ key: p.key, line: p.row.line }));
   ledger.recordSent(entries);
 
@@ -281,29 +309,28 @@ async function sendBatch(
       // every object invalid: Braze names each one, and nothing of the request was applied
       const bad = err as BrazeBadRequestError;
       if (bad.rejected.length === batch.length) {
-        recordAnswer(ledger, batch, bad.rejected as readonly TrackRejection<Pending>[]);
-        return;
+        return recordAnswer(ledger, batch, bad.rejected as readonly TrackRejection<Pending>[]);
       }
     }
     if (notApplied(err)) {
-      ledger.forget(entries.map((e) => e.key));
+      ledger.forget(entries.map((e) => e.line));
       throw err;
     }
     ledger.recordOutcome(entries.map((e) => ({ ...e, outcome: "unknown" as const })));
     // a request that may or may not have landed is recorded and reported; the import goes on
     if (isBrazeCode(err, "BRAZE_OUTCOME_UNKNOWN") || isBrazeCode(err, "BRAZE_MALFORMED_RESPONSE")) {
-      return;
+      return { accepted: 0, rejected: 0, unknown: batch.length };
     }
     throw err;
   }
-  recordAnswer(ledger, batch, rejected);
+  return recordAnswer(ledger, batch, rejected);
 }
 
 function recordAnswer(
   ledger: Ledger,
   batch: Pending[],
   rejected: readonly TrackRejection<Pending>[],
-): void {
+): BatchOutcome {
   const codes = new Map<string, string>();
   for (const r of rejected) if (r.row) codes.set(r.row.key, r.type);
   ledger.recordOutcome(
@@ -314,6 +341,7 @@ function recordAnswer(
         : { key: p.key, line: p.row.line, outcome: "rejected" as const, code };
     }),
   );
+  return { accepted: batch.length - codes.size, rejected: codes.size, unknown: 0 };
 }
 
 // failures that prove the request was not applied, so its tokens can simply be sent again

@@ -53,20 +53,21 @@ export function tokenKey(token: string): string {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
-  token_key TEXT PRIMARY KEY,
-  line INTEGER NOT NULL,
+  line INTEGER PRIMARY KEY,
+  token_key TEXT NOT NULL,
   outcome TEXT NOT NULL,
   code TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
   updated_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tokens_outcome ON tokens(outcome);
+);
 `;
 
 /**
- * The record of one import in SQLite: each token's outcome, keyed by `tokenKey(token)`. A killed
- * import opens the same ledger again and skips what Braze confirmed (accepted or rejected);
- * what was `sent` without an answer is known to be in doubt.
+ * The record of one import in SQLite: each token's outcome, keyed by its line in the file (the
+ * ledger belongs to one file digest, so a line always holds the same row) and checked against
+ * `tokenKey(token)`. Lines arrive in file order, so writes append rather than land all over a
+ * B-tree. A killed import opens the same ledger again and skips what Braze confirmed (accepted
+ * or rejected); what was `sent` without an answer is known to be in doubt.
  *
  * Writes are synchronous and each `record*` call is one transaction, so a process killed at any
  * point leaves every earlier call on disk (WAL, synchronous=NORMAL: safe against a killed
@@ -82,15 +83,17 @@ export class Ledger {
   ) {
     this.db = db;
     this.stmt = {
-      get: db.prepare("SELECT outcome FROM tokens WHERE token_key = ?").pluck(),
+      get: db.prepare("SELECT token_key, outcome FROM tokens WHERE line = ?"),
       upsert: db.prepare(
-        `INSERT INTO tokens (token_key, line, outcome, code, attempts, updated_at)
+        `INSERT INTO tokens (line, token_key, outcome, code, attempts, updated_at)
          VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(token_key) DO UPDATE SET outcome = excluded.outcome, code = excluded.code,
+         ON CONFLICT(line) DO UPDATE SET token_key = excluded.token_key,
+         outcome = excluded.outcome, code = excluded.code,
          attempts = tokens.attempts + excluded.attempts, updated_at = excluded.updated_at`,
       ),
       counts: db.prepare("SELECT outcome, count(*) AS n FROM tokens GROUP BY outcome"),
-      forget: db.prepare("DELETE FROM tokens WHERE token_key = ?"),
+      forget: db.prepare("DELETE FROM tokens WHERE line = ?"),
+      any: db.prepare("SELECT 1 FROM tokens LIMIT 1").pluck(),
       inDoubt: db.prepare(
         "SELECT line FROM tokens WHERE outcome IN ('sent', 'unknown') ORDER BY line LIMIT ?",
       ),
@@ -129,14 +132,31 @@ export class Ledger {
     return new Ledger(path, db);
   }
 
-  /** The outcome recorded for a token, if any. */
-  outcome(key: string): TokenOutcome | undefined {
-    return this.stmt.get.get(key) as TokenOutcome | undefined;
+  /**
+   * The outcome recorded for the token on `line`, if any.
+   *
+   * @throws LedgerError when the ledger holds another token for that line (the file changed)
+   */
+  outcome(line: number, key: string): TokenOutcome | undefined {
+    const row = this.stmt.get.get(line) as { token_key: string; outcome: TokenOutcome } | undefined;
+    if (row === undefined) return undefined;
+    if (row.token_key !== key) {
+      throw new LedgerError(
+        `ledger ${this.path} holds another token for line ${line} than the file does now: ` +
+          "the file changed since the ledger was written; use another --ledger path",
+      );
+    }
+    return row.outcome;
+  }
+
+  /** Whether the ledger records nothing yet (a first run: no lookups needed). */
+  isEmpty(): boolean {
+    return this.stmt.any.get() === undefined;
   }
 
   /** Whether Braze confirmed the token either way, so a resumed import must not send it again. */
-  isSettled(key: string): boolean {
-    const outcome = this.outcome(key);
+  isSettled(line: number, key: string): boolean {
+    const outcome = this.outcome(line, key);
     return outcome === "accepted" || outcome === "rejected";
   }
 
@@ -152,10 +172,10 @@ export class Ledger {
     this.write(tokens.map((t) => ({ ...t, attempts: 0 })));
   }
 
-  /** Drops what is recorded of these tokens: their request was proven not applied. */
-  forget(keys: readonly string[]): void {
+  /** Drops what is recorded of the tokens on these lines: their request was proven not applied. */
+  forget(lines: readonly number[]): void {
     this.db.transaction(() => {
-      for (const key of keys) this.stmt.forget.run(key);
+      for (const line of lines) this.stmt.forget.run(line);
     })();
   }
 
@@ -195,7 +215,7 @@ export class Ledger {
     const now = Date.now();
     this.db.transaction(() => {
       for (const r of rows) {
-        this.stmt.upsert.run(r.key, r.line, r.outcome, r.code ?? null, r.attempts, now);
+        this.stmt.upsert.run(r.line, r.key, r.outcome, r.code ?? null, r.attempts, now);
       }
     })();
   }

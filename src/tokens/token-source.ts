@@ -106,7 +106,7 @@ async function* readRows(
   const digest = new ContentDigest(platform, mode);
   const plan = planColumns(preset, options.columns);
   builder.plan = plan;
-  const index = new TokenIndex();
+  const index = options.skipRepeatCheck ? undefined : new TokenIndex();
 
   try {
     for await (const record of readRecords(options, preset, plan, format, input.open(), builder)) {
@@ -133,7 +133,9 @@ async function* readRows(
 
       // repeats are judged on the normalised row, so spacing or case in the file do not matter
       const normalised = normalisedRow(row);
-      const seen = index.see(row.token, row.externalId ?? "", normalised, row.line);
+      const seen = index?.see(row.token, row.externalId ?? "", normalised, row.line) ?? {
+        kind: "new" as const,
+      };
       if (seen.kind === "duplicate") {
         builder.duplicates++;
         continue;
@@ -163,7 +165,7 @@ async function* readRows(
       yield row;
     }
   } finally {
-    index.close();
+    index?.close();
   }
   finish(builder.build(digest.finish()));
 }

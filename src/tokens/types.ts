@@ -66,6 +66,14 @@ export interface TokenSourceOptions {
    */
   readonly acceptInstallationIds?: boolean;
   /**
+   * Skip the search for repeated tokens, the slowest step of a read. Only for a caller that
+   * has read the same file before and found no repeats (the import engine's second pass): a
+   * repeat is then yielded twice, and the digest, which leaves repeats out, tells the files
+   * apart.
+   * @default false
+   */
+  readonly skipRepeatCheck?: boolean;
+  /**
    * How many rejections and warnings the report keeps in full; all are counted.
    * @default 100
    */

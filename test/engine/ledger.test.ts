@@ -41,10 +41,11 @@ describe("Ledger", () => {
     first.close();
 
     const again = Ledger.open(path, IDENTITY);
-    expect(again.isSettled(tokenKey("x"))).toBe(true);
-    expect(again.isSettled(tokenKey("y"))).toBe(false);
-    expect(again.outcome(tokenKey("y"))).toBe("sent");
-    expect(again.outcome(tokenKey("z"))).toBeUndefined();
+    expect(again.isSettled(2, tokenKey("x"))).toBe(true);
+    expect(again.isSettled(3, tokenKey("y"))).toBe(false);
+    expect(again.outcome(3, tokenKey("y"))).toBe("sent");
+    expect(again.outcome(4, tokenKey("z"))).toBeUndefined();
+    expect(() => again.outcome(2, tokenKey("another"))).toThrow(/holds another token for line 2/);
     again.close();
   });
 

@@ -1,0 +1,255 @@
+/**
+ * Import benchmark: the built CLI imports a generated file of anonymous FCM tokens into the
+ * emulator, configured with Braze's documented ceiling (3,000 requests per 3 s, 75 objects a
+ * request: 75,000 tokens/s) and a latency like Braze's; then a naive one-request-at-a-time loop
+ * runs for a bounded time as the baseline. Prints one JSON line for each.
+ *
+ *   npm run bench -- [--tokens 1000000] [--latency 100] [--baseline-seconds 20] [--concurrency 160]
+ *
+ * Traffic goes to 127.0.0.1 only; both runs end by themselves.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { once } from "node:events";
+import { request } from "undici";
+
+const APP_ID = "bench-android";
+const KEY = "bench-key";
+const LIMIT = 3000;
+const WINDOW_SECONDS = 3;
+const OBJECTS = 75;
+const CLI = join(__dirname, "..", "src", "cli", "index.js");
+
+interface Options {
+  tokens: number;
+  latency: number;
+  baselineSeconds: number;
+  concurrency: number;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), "braze-import-bench-"));
+  try {
+    const file = join(dir, "android.ndjson");
+    await writeTokens(file, options.tokens);
+    const configFile = join(dir, "emulator.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        apiKeys: { [KEY]: "*" },
+        apps: [{ appId: APP_ID, name: "Bench Android", platform: "android" }],
+        rateLimits: { usersTrack: { limit: LIMIT, windowSeconds: WINDOW_SECONDS } },
+        latency: { fixedMs: options.latency },
+        requestLogSize: 200000,
+      }),
+    );
+    const emulator = await startEmulator(configFile, join(dir, "state.sqlite"));
+    try {
+      console.log(JSON.stringify(await engineRun(options, file, dir, emulator.url)));
+      await admin(emulator.url, "/reset");
+      console.log(JSON.stringify(await naiveRun(options, emulator.url)));
+    } finally {
+      emulator.child.kill("SIGTERM");
+      await once(emulator.child, "exit");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ceiling = (LIMIT / WINDOW_SECONDS) * OBJECTS;
+
+async function engineRun(options: Options, file: string, dir: string, url: string) {
+  const started = Date.now();
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "import",
+      file,
+      "--app-id",
+      APP_ID,
+      "--platform",
+      "android",
+      "--mode",
+      "anonymous",
+      "--ledger-dir",
+      join(dir, "ledgers"),
+      "--concurrency",
+      String(options.concurrency),
+      "--json",
+    ],
+    {
+      env: { ...process.env, BRAZE_REST_ENDPOINT: url, BRAZE_API_KEY: KEY },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let stdout = "";
+  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+  const peak = watchRss(child);
+  const [code] = (await once(child, "exit")) as [number | null];
+  const seconds = (Date.now() - started) / 1000;
+  if (code !== 0) throw new Error(`import exited with ${code}: ${stdout.slice(0, 500)}`);
+
+  const report = JSON.parse(stdout) as { outcomes: { accepted: number } };
+  const tooMany = await count429(url);
+  const tokensPerS = report.outcomes.accepted / seconds;
+  return {
+    bench: "import",
+    run: "engine",
+    tokens: report.outcomes.accepted,
+    seconds: round(seconds),
+    tokens_per_s: round(tokensPerS),
+    ceiling_tokens_per_s: ceiling,
+    utilisation: round(tokensPerS / ceiling, 3),
+    http_429: tooMany,
+    latency_ms: options.latency,
+    concurrency: options.concurrency,
+    peak_rss_mb: peak(),
+  };
+}
+
+// one request at a time, as a one-off script would do it, for a bounded time
+async function naiveRun(options: Options, url: string) {
+  const deadline = Date.now() + options.baselineSeconds * 1000;
+  const started = Date.now();
+  let sent = 0;
+  let n = 0;
+  while (Date.now() < deadline) {
+    const attributes = [];
+    for (let i = 0; i < OBJECTS; i++) {
+      attributes.push({
+        push_token_import: true,
+        push_tokens: [{ app_id: APP_ID, token: fcmToken(10_000_000 + n++) }],
+      });
+    }
+    const res = await request(`${url}/users/track`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ attributes }),
+    });
+    await res.body.dump();
+    if (res.statusCode === 201) sent += OBJECTS;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  return {
+    bench: "import",
+    run: "naive-baseline",
+    tokens: sent,
+    seconds: round(seconds),
+    tokens_per_s: round(sent / seconds),
+    ceiling_tokens_per_s: ceiling,
+    utilisation: round(sent / seconds / ceiling, 3),
+    latency_ms: options.latency,
+  };
+}
+
+// FCM-shaped tokens, distinct by counter, pseudo-random in order
+let seed = 0x9e3779b9;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+function fcmToken(n: number): string {
+  let out = "";
+  for (let i = 0; i < 140; i++) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    out += ALPHABET[seed & 63];
+  }
+  return `${n.toString(36).padStart(11, "0")}:APA91b${out}`;
+}
+
+async function writeTokens(file: string, count: number): Promise<void> {
+  const out = createWriteStream(file);
+  for (let i = 0; i < count; i++) {
+    if (!out.write(`{"token":"${fcmToken(i)}"}\n`)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+}
+
+function startEmulator(
+  configFile: string,
+  data: string,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [CLI, "emulator", "--port", "0", "--config", configFile, "--data", data],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.once("exit", (code) => reject(new Error(`emulator exited early with code ${code}`)));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) {
+        child.removeAllListeners("exit");
+        resolve({ url: match[1], child });
+      }
+    });
+  });
+}
+
+// the highest resident set size seen while the process runs, sampled every 100 ms, in MB
+function watchRss(child: ChildProcess): () => number {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch {
+      // the process has ended
+    }
+  }, 100);
+  child.once("exit", () => clearInterval(timer));
+  return () => Math.round(peak / 1024);
+}
+
+async function count429(url: string): Promise<number> {
+  const res = await request(`${url}/_emulator/requests?limit=200000`);
+  const body = (await res.body.json()) as { requests: { status: number }[] };
+  return body.requests.filter((r) => r.status === 429).length;
+}
+
+async function admin(url: string, path: string): Promise<void> {
+  const res = await request(`${url}/_emulator${path}`, { method: "POST" });
+  await res.body.dump();
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    tokens: 1_000_000,
+    latency: 100,
+    baselineSeconds: 20,
+    concurrency: 160,
+  };
+  const names: Record<string, keyof Options> = {
+    "--tokens": "tokens",
+    "--latency": "latency",
+    "--baseline-seconds": "baselineSeconds",
+    "--concurrency": "concurrency",
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = names[argv[i]];
+    const value = Number(argv[i + 1]);
+    if (name === undefined) {
+      throw new Error(`unknown option ${argv[i]}; use ${Object.keys(names).join(", ")}`);
+    }
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${argv[i]} needs a whole number`);
+    options[name] = value;
+  }
+  return options;
+}
+
+function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
