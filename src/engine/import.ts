@@ -294,7 +294,9 @@ async function sendBatch(
   batch: Pending[],
 ): Promise<BatchOutcome> {
   const entries = batch.map((p) => ({ key: p.key, line: p.row.line }));
-  ledger.recordSent(entries);
+  // `sent` marks identified rows in doubt after a crash; an anonymous row without a record is
+  // simply sent again, which Braze ignores, so anonymous imports skip this write
+  if (identified) ledger.recordSent(entries);
 
   const attributes = batch.map((p) => attributesObject(p.row, appId, identified));
   let rejected: readonly TrackRejection<Pending>[];

@@ -50,6 +50,9 @@ export function tokenKey(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
+// rows per multi-row write: 6 parameters a row, far below SQLite's variable limit
+const WRITE_ROWS = 100;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -76,6 +79,7 @@ CREATE TABLE IF NOT EXISTS tokens (
 export class Ledger {
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly upserts = new Map<number, Database.Statement>();
 
   private constructor(
     readonly path: string,
@@ -84,13 +88,6 @@ export class Ledger {
     this.db = db;
     this.stmt = {
       get: db.prepare("SELECT token_key, outcome FROM tokens WHERE line = ?"),
-      upsert: db.prepare(
-        `INSERT INTO tokens (line, token_key, outcome, code, attempts, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(line) DO UPDATE SET token_key = excluded.token_key,
-         outcome = excluded.outcome, code = excluded.code,
-         attempts = tokens.attempts + excluded.attempts, updated_at = excluded.updated_at`,
-      ),
       counts: db.prepare("SELECT outcome, count(*) AS n FROM tokens GROUP BY outcome"),
       forget: db.prepare("DELETE FROM tokens WHERE line = ?"),
       any: db.prepare("SELECT 1 FROM tokens LIMIT 1").pluck(),
@@ -212,11 +209,28 @@ export class Ledger {
       attempts: number;
     }[],
   ): void {
+    // one multi-row statement per request's worth of rows: one transaction, one statement
     const now = Date.now();
-    this.db.transaction(() => {
-      for (const r of rows) {
-        this.stmt.upsert.run(r.line, r.key, r.outcome, r.code ?? null, r.attempts, now);
-      }
-    })();
+    for (let start = 0; start < rows.length; start += WRITE_ROWS) {
+      const chunk = rows.slice(start, start + WRITE_ROWS);
+      const args: unknown[] = [];
+      for (const r of chunk) args.push(r.line, r.key, r.outcome, r.code ?? null, r.attempts, now);
+      this.upsert(chunk.length).run(...args);
+    }
+  }
+
+  private upsert(rows: number): Database.Statement {
+    let stmt = this.upserts.get(rows);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(
+        `INSERT INTO tokens (line, token_key, outcome, code, attempts, updated_at)
+         VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?)").join(", ")}
+         ON CONFLICT(line) DO UPDATE SET token_key = excluded.token_key,
+         outcome = excluded.outcome, code = excluded.code,
+         attempts = tokens.attempts + excluded.attempts, updated_at = excluded.updated_at`,
+      );
+      this.upserts.set(rows, stmt);
+    }
+    return stmt;
   }
 }
