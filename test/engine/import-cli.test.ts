@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -130,6 +130,15 @@ describe("the import command of the built CLI", () => {
       expect(text).not.toContain(KEY);
     }
     expect(plain.stdout).toContain("line 2:");
+
+    // nor does any file the import wrote (the ledger and its WAL)
+    const written = readdirSync(join(dir, "ledgers")).map((f) => join(dir, "ledgers", f));
+    expect(written.length).toBeGreaterThan(0);
+    for (const path of written) {
+      const bytes = readFileSync(path).toString("latin1");
+      expect(bytes).not.toContain(fcmToken(1));
+      expect(bytes).not.toContain(KEY);
+    }
   });
 
   it("needs no key for a dry run and exits 2 when the file has rejected rows", async () => {
