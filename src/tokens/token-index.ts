@@ -93,18 +93,18 @@ const oneShot = (
   crypto as { hash?: (algorithm: string, data: string, encoding: "buffer") => Buffer }
 ).hash;
 
-// cyrb53: two 32-bit multiplicative hashes folded into 53 bits, a JavaScript number
+// a 52-bit hash for comparing owners and rows of one token: an FNV-1a pass and a second
+// multiplicative pass over the same characters, combined into a number JavaScript holds exactly
 function quickHash(value: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
   for (let i = 0; i < value.length; i++) {
-    const ch = value.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+    const code = value.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x5bd1e995);
+    b ^= b >>> 15;
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return (a >>> 0) * 0x100000 + ((b >>> 0) & 0xfffff);
 }
 
 function sha256(value: string): Buffer {
