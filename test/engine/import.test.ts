@@ -165,6 +165,50 @@ describe("runImport against the emulator", () => {
     expect(await stats()).toMatchObject({ users: 150, tokens: 150 });
   });
 
+  it("re-sends anonymous requests whose answer was malformed or too slow", async () => {
+    const slowClient = new BrazeClient({
+      endpoint: url(),
+      apiKey: KEY,
+      retry: FAST_RETRY,
+      timeoutMs: 300,
+    });
+    await admin(url(), "POST", "/faults", {
+      endpoint: "/users/track",
+      kind: "malformed",
+      count: 1,
+    });
+    await admin(url(), "POST", "/faults", {
+      endpoint: "/users/track",
+      kind: "slow",
+      delayMs: 600,
+      count: 1,
+    });
+    try {
+      const report = await runImport({ ...anonymous(androidNdjson(200)), client: slowClient });
+
+      expect(report.complete).toBe(true);
+      expect(report.outcomes).toEqual({ sent: 0, accepted: 200, rejected: 0, unknown: 0 });
+      expect(await stats()).toMatchObject({ tokens: 200, temporaryUsers: 200 });
+    } finally {
+      await slowClient.close();
+    }
+  });
+
+  it("records identified rows as in doubt when the answer was malformed", async () => {
+    await admin(url(), "POST", "/faults", {
+      endpoint: "/users/track",
+      kind: "malformed",
+      count: 1,
+    });
+
+    const report = await runImport(identified(iosCsv(75)));
+
+    expect(report.complete).toBe(false);
+    expect(report.outcomes).toMatchObject({ accepted: 0, unknown: 75 });
+    // the request was applied: the users exist, the import cannot know it
+    expect(await stats()).toMatchObject({ users: 75 });
+  });
+
   it("stops on a key Braze refuses, forgetting the request so the next run sends it", async () => {
     const badClient = new BrazeClient({ endpoint: url(), apiKey: "not-a-key", retry: FAST_RETRY });
     const options = { ...anonymous(androidNdjson(10)), client: badClient };
