@@ -614,12 +614,6 @@ export class Store {
     return row && this.withDeviceId(row);
   }
 
-  /** Whether any profile holds this token of this app. */
-  hasToken(appId: string, token: string): boolean {
-    this.flush();
-    return this.tokenRow(appId, token) !== undefined;
-  }
-
   /**
    * Sets a token on a profile; a token is held by one profile at a time, so it leaves whichever
    * profile held it before. Returns the row id of that previous holder, if another one.

@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { BrazeClient } from "../../src/client";
 import { ImportError, runImport, type ImportOptions } from "../../src/engine/import";
 import { LedgerError } from "../../src/engine/ledger";
+import { FAST_RETRY as CLIENT_FAST_RETRY } from "../client/client-helpers";
 import { admin, APP, apnsToken, fcmToken, KEY, post, useEmulator } from "../helpers";
 
-const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 8 } as const;
+// the client tests' fast backoff, with room for the several faults one request may meet here
+const FAST_RETRY = { ...CLIENT_FAST_RETRY, maxAttempts: 8 } as const;
 
 describe("runImport against the emulator", () => {
   const emulator = useEmulator();
