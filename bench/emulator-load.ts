@@ -8,11 +8,11 @@
  *
  *   npm run bench:emulator -- [--requests 20000] [--seconds 60] [--concurrency 64] [--data file]
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { cpuSeconds, fcmToken, round, startEmulatorChild, watchPeakRss } from "./support";
 
 interface Options {
   requests: number;
@@ -40,8 +40,11 @@ async function main(): Promise<void> {
     }),
   );
 
-  const { url, stop, pid } = await startChild(configFile, options.data);
-  const cpuBefore = await readCpuSeconds(pid);
+  const emulator = await startEmulatorChild(configFile, options.data);
+  const { url } = emulator;
+  const pid = emulator.child.pid!;
+  const peakRss = watchPeakRss(emulator.child);
+  const cpuBefore = cpuSeconds(pid);
   const pool = new Pool(url, { connections: Math.min(options.concurrency, 64), pipelining: 1 });
 
   let next = 0;
@@ -67,11 +70,11 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const peakRssMb = await readRssMb(pid);
-  const cpuSeconds = (await readCpuSeconds(pid)) - cpuBefore;
+  const peakRssMb = peakRss();
+  const emulatorCpu = cpuSeconds(pid) - cpuBefore;
 
   await pool.close();
-  await stop();
+  await emulator.stop();
   rmSync(dir, { recursive: true, force: true });
 
   console.log(
@@ -89,93 +92,21 @@ async function main(): Promise<void> {
       emulator_rss_mb: peakRssMb,
       // the emulator's own CPU time: requests per CPU-second is its capacity on one core,
       // whatever the sender took of the other
-      emulator_cpu_s: round(cpuSeconds),
-      requests_per_emulator_cpu_s: cpuSeconds > 0 ? round(ok / cpuSeconds) : null,
+      emulator_cpu_s: round(emulatorCpu),
+      requests_per_emulator_cpu_s: emulatorCpu > 0 ? round(ok / emulatorCpu) : null,
     }),
   );
-}
-
-// FCM-shaped tokens in random order, as a real token file has them: a counter keeps them
-// distinct, pseudo-random characters keep the emulator's index from seeing them sorted. The
-// body is built as text, cheaply, so the sender is not what limits the figure.
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-let seed = 0x2545f491;
-function randomChars(length: number): string {
-  let out = "";
-  for (let i = 0; i < length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    out += ALPHABET[seed & 63];
-  }
-  return out;
 }
 
 function anonymousImportBody(n: number): string {
   const objects: string[] = [];
   for (let i = 0; i < OBJECTS; i++) {
-    const token = `${randomChars(11)}:APA91b${randomChars(134)}${(n * OBJECTS + i).toString(36)}`;
+    const token = fcmToken(n * OBJECTS + i);
     objects.push(
       `{"push_token_import":true,"push_tokens":[{"app_id":"${APP_ID}","token":"${token}"}]}`,
     );
   }
   return `{"attributes":[${objects.join(",")}]}`;
-}
-
-/** Starts `braze-push-migrate emulator` and resolves once it prints its URL. */
-function startChild(
-  configFile: string,
-  data: string | undefined,
-): Promise<{ url: string; stop: () => Promise<void>; pid: number }> {
-  const cli = join(__dirname, "..", "src", "cli", "index.js");
-  const args = [cli, "emulator", "--port", "0", "--config", configFile];
-  if (data !== undefined) args.push("--data", data);
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.once("exit", (code) => reject(new Error(`emulator exited early with code ${code}`)));
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (!match) return;
-      child.removeAllListeners("exit");
-      resolve({
-        url: match[1],
-        pid: child.pid!,
-        stop: () =>
-          new Promise((done) => {
-            child.once("exit", () => done());
-            child.kill("SIGTERM");
-          }),
-      });
-    });
-  });
-}
-
-// user + system CPU time of a process, in seconds; 0 where /proc is absent
-async function readCpuSeconds(pid: number): Promise<number> {
-  try {
-    const { readFile } = await import("node:fs/promises");
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields 14 and 15 of /proc/PID/stat (utime, stime), counted from the state field as 3
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-// peak resident set size of the emulator process (VmHWM), in MB; 0 where /proc is absent
-async function readRssMb(pid: number): Promise<number> {
-  try {
-    const { readFile } = await import("node:fs/promises");
-    const status = await readFile(`/proc/${pid}/status`, "utf8");
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return Math.round(kb / 1024);
-  } catch {
-    return 0;
-  }
 }
 
 function parseArgs(argv: string[]): Options {
@@ -196,10 +127,6 @@ function positive(flag: string, value: string | undefined): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive whole number`);
   return n;
-}
-
-function round(n: number): number {
-  return Math.round(n * 10) / 10;
 }
 
 main().catch((err: unknown) => {

@@ -8,19 +8,19 @@
  *
  * Traffic goes to 127.0.0.1 only; both runs end by themselves.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import { request } from "undici";
+import { CLI, fcmToken, round, startEmulatorChild, watchPeakRss } from "./support";
 
 const APP_ID = "bench-android";
 const KEY = "bench-key";
 const LIMIT = 3000;
 const WINDOW_SECONDS = 3;
 const OBJECTS = 75;
-const CLI = join(__dirname, "..", "src", "cli", "index.js");
 
 interface Options {
   tokens: number;
@@ -46,14 +46,13 @@ async function main(): Promise<void> {
         requestLogSize: 200000,
       }),
     );
-    const emulator = await startEmulator(configFile, join(dir, "state.sqlite"));
+    const emulator = await startEmulatorChild(configFile, join(dir, "state.sqlite"));
     try {
       console.log(JSON.stringify(await engineRun(options, file, dir, emulator.url)));
       await admin(emulator.url, "/reset");
       console.log(JSON.stringify(await naiveRun(options, emulator.url)));
     } finally {
-      emulator.child.kill("SIGTERM");
-      await once(emulator.child, "exit");
+      await emulator.stop();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -89,7 +88,7 @@ async function engineRun(options: Options, file: string, dir: string, url: strin
   );
   let stdout = "";
   child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-  const peak = watchRss(child);
+  const peak = watchPeakRss(child);
   const [code] = (await once(child, "exit")) as [number | null];
   const seconds = (Date.now() - started) / 1000;
   if (code !== 0) throw new Error(`import exited with ${code}: ${stdout.slice(0, 500)}`);
@@ -147,20 +146,6 @@ async function naiveRun(options: Options, url: string) {
   };
 }
 
-// FCM-shaped tokens, distinct by counter, pseudo-random in order
-let seed = 0x9e3779b9;
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-function fcmToken(n: number): string {
-  let out = "";
-  for (let i = 0; i < 140; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    out += ALPHABET[seed & 63];
-  }
-  return `${n.toString(36).padStart(11, "0")}:APA91b${out}`;
-}
-
 async function writeTokens(file: string, count: number): Promise<void> {
   const out = createWriteStream(file);
   for (let i = 0; i < count; i++) {
@@ -168,44 +153,6 @@ async function writeTokens(file: string, count: number): Promise<void> {
   }
   out.end();
   await once(out, "finish");
-}
-
-function startEmulator(
-  configFile: string,
-  data: string,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [CLI, "emulator", "--port", "0", "--config", configFile, "--data", data],
-    { stdio: ["ignore", "pipe", "ignore"] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.once("exit", (code) => reject(new Error(`emulator exited early with code ${code}`)));
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) {
-        child.removeAllListeners("exit");
-        resolve({ url: match[1], child });
-      }
-    });
-  });
-}
-
-// the highest resident set size seen while the process runs, sampled every 100 ms, in MB
-function watchRss(child: ChildProcess): () => number {
-  let peak = 0;
-  const timer = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-      peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    } catch {
-      // the process has ended
-    }
-  }, 100);
-  child.once("exit", () => clearInterval(timer));
-  return () => Math.round(peak / 1024);
 }
 
 async function count429(url: string): Promise<number> {
@@ -242,11 +189,6 @@ function parseArgs(argv: string[]): Options {
     options[name] = value;
   }
   return options;
-}
-
-function round(n: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
 }
 
 main().catch((err: unknown) => {
