@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { BrazeClient } from "../client/braze-client";
-import { BrazeError, type BrazeBadRequestError, type BrazeErrorCode } from "../client/errors";
+import { isBrazeError, type BrazeBadRequestError, type BrazeErrorCode } from "../client/errors";
 import type { TrackRejection } from "../client/schemas";
 import { readTokenSource, validateTokenFile } from "../tokens/token-source";
 import type { TokenReport, TokenRow, TokenSourceOptions } from "../tokens/types";
@@ -307,11 +307,11 @@ async function sendBatch(
     );
     rejected = result.rejected;
   } catch (err) {
-    if (err instanceof BrazeError && err.code === "BRAZE_BAD_REQUEST") {
-      // every object invalid: Braze names each one, and nothing of the request was applied
-      const bad = err as BrazeBadRequestError;
-      if (bad.rejected.length === batch.length) {
-        return recordAnswer(ledger, batch, bad.rejected as readonly TrackRejection<Pending>[]);
+    // every object invalid: Braze names each one, and nothing of the request was applied
+    if (isBrazeError(err, "BRAZE_BAD_REQUEST")) {
+      const { rejected } = err as BrazeBadRequestError;
+      if (rejected.length === batch.length) {
+        return recordAnswer(ledger, batch, rejected as readonly TrackRejection<Pending>[]);
       }
     }
     if (notApplied(err)) {
@@ -320,7 +320,10 @@ async function sendBatch(
     }
     ledger.recordOutcome(entries.map((e) => ({ ...e, outcome: "unknown" as const })));
     // a request that may or may not have landed is recorded and reported; the import goes on
-    if (isBrazeCode(err, "BRAZE_OUTCOME_UNKNOWN") || isBrazeCode(err, "BRAZE_MALFORMED_RESPONSE")) {
+    if (
+      isBrazeError(err, "BRAZE_OUTCOME_UNKNOWN") ||
+      isBrazeError(err, "BRAZE_MALFORMED_RESPONSE")
+    ) {
       return { accepted: 0, rejected: 0, unknown: batch.length };
     }
     throw err;
@@ -357,11 +360,7 @@ const NOT_APPLIED: readonly BrazeErrorCode[] = [
 ];
 
 function notApplied(err: unknown): boolean {
-  return err instanceof BrazeError && NOT_APPLIED.includes(err.code);
-}
-
-function isBrazeCode(err: unknown, code: BrazeErrorCode): boolean {
-  return err instanceof BrazeError && err.code === code;
+  return isBrazeError(err) && NOT_APPLIED.includes(err.code);
 }
 
 /**
