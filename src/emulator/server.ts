@@ -233,10 +233,15 @@ class Emulator {
         this.config.requestLogSize,
       );
     // every answer of a Braze endpoint waits out the configured latency, errors included
-    const reply = async (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const reply = async (
+      status: number,
+      body: unknown,
+      headers: Record<string, string> = {},
+      fault?: ActiveFault,
+    ) => {
       await this.delay(0);
       send(res, status, body, headers);
-      log(status);
+      log(status, {}, fault);
     };
 
     const permissions = keyHash === undefined ? undefined : this.store.keyPermissions(keyHash);
@@ -257,10 +262,7 @@ class Emulator {
     const fault = this.faults.match(path);
     if (fault?.kind === "status") {
       const headers = fault.status === 429 ? limiter.exhausted() : {};
-      await this.delay(0);
-      send(res, fault.status!, { message: statusMessage(fault.status!) }, headers);
-      log(fault.status!, {}, fault);
-      return;
+      return reply(fault.status!, { message: statusMessage(fault.status!) }, headers, fault);
     }
     if (fault?.kind === "drop-before") {
       res.socket?.destroy();
