@@ -7,3 +7,5 @@
 export * from "./errors";
 export * from "./presets";
 export * from "./resolve";
+export * from "./preview";
+export * from "./preview-format";
