@@ -9,3 +9,4 @@ export * from "./presets";
 export * from "./resolve";
 export * from "./preview";
 export * from "./preview-format";
+export * from "./status";
