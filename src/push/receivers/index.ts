@@ -9,4 +9,6 @@ export * from "./presets";
 export * from "./resolve";
 export * from "./preview";
 export * from "./preview-format";
+export * from "./send-test";
 export * from "./status";
+export * from "./emulator-admin";
