@@ -248,6 +248,21 @@ describe("Android receivers against the emulator", () => {
       );
     });
 
+    it("sends the campaign_id when the message has one, and Braze writes it as cid", async () => {
+      const setting = declare("custom", true);
+
+      const sent = await sendTestPush(client, {
+        setting,
+        message: { ...MESSAGE, campaignId: "cmp-7" },
+        externalIds: ["rcv-2"],
+      });
+      const [delivery] = await readEmulatorOutbox(url(), sent.dispatchId);
+
+      expect(sent.request.campaign_id).toBe("cmp-7");
+      expect(sent.expected.data.cid).toBe("cmp-7");
+      expect(delivery.payload).toEqual(sent.expected.data);
+    });
+
     it("holds neither the API key nor a whole token in what it returns or reads", async () => {
       const setting = declare("onesignal", true);
 

@@ -73,16 +73,15 @@ export async function setEmulatorFlatten(
 }
 
 /**
- * The rendered pushes of one dispatch, oldest first, tokens cut to their last 6 characters.
+ * Every rendered push of one dispatch, oldest first, tokens cut to their last 6 characters.
  *
  * @throws ReceiverError `EMULATOR_ADMIN` when the emulator refuses or cannot be reached
  */
 export async function readEmulatorOutbox(
   url: string,
   dispatchId: string,
-  limit = 1000,
 ): Promise<OutboxDelivery[]> {
-  const query = `?dispatch_id=${encodeURIComponent(dispatchId)}&limit=${limit}`;
+  const query = `?dispatch_id=${encodeURIComponent(dispatchId)}`;
   const body = (await adminCall(url, "GET", `/outbox${query}`)) as {
     messages: Array<Record<string, unknown>>;
   };
