@@ -15,5 +15,6 @@ export {
   type FaultRuleInput,
 } from "./emulator/config";
 export * from "./push/render";
+export * from "./push/receivers";
 export * from "./client";
 export * from "./tokens";
