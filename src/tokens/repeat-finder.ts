@@ -97,39 +97,47 @@ export class RepeatFinder {
   finish(onConflict: (conflict: Conflict) => void): Repeats {
     const lines = new GrowingLines();
     let duplicates = 0;
+    let table = new Int32Array(0);
     for (let p = 0; p < PARTITIONS; p++) {
       if (this.fill[p] > 0) this.writeOut(p);
       const entries = this.load(p);
-      // first entry of each token by a 53-bit key (the partition fixes the top 7 bits of 64); a
-      // key whose remaining 4 bits differ is another token, looked up by its full hash instead
-      const first = new Map<number, number>();
-      const firstFull = new Map<string, number>();
-      for (let i = 0; i < entries.length; i += WORDS) {
-        const hi = entries[i];
-        const lo = entries[i + 1];
-        const key = (hi & 0x1fffff) * 0x100000000 + lo;
-        let earlier = first.get(key);
-        if (earlier === undefined) {
-          first.set(key, i);
-          continue;
-        }
-        if (entries[earlier] !== hi) {
-          const full = `${hi}:${lo}`;
-          earlier = firstFull.get(full);
-          if (earlier === undefined) {
-            firstFull.set(full, i);
-            continue;
+      const count = entries.length / WORDS;
+      // the first entry of each token: an open-addressing table of entry numbers + 1 (0 is
+      // empty), probed linearly from the key's low bits; reused from one partition to the next
+      const size = tableSize(count);
+      if (table.length < size) table = new Int32Array(size);
+      else table.fill(0, 0, size);
+      const mask = size - 1;
+      for (let i = 0; i < count; i++) {
+        const at = i * WORDS;
+        const hi = entries[at];
+        const lo = entries[at + 1];
+        let slot = lo & mask;
+        let earlier = -1;
+        for (;;) {
+          const held = table[slot];
+          if (held === 0) {
+            table[slot] = i + 1;
+            break;
           }
+          const other = (held - 1) * WORDS;
+          if (entries[other] === hi && entries[other + 1] === lo) {
+            earlier = other;
+            break;
+          }
+          slot = (slot + 1) & mask;
         }
-        lines.push(entries[i + 2]);
-        if (entries[earlier + 4] === entries[i + 4] && entries[earlier + 5] === entries[i + 5]) {
+        if (earlier === -1) continue;
+
+        lines.push(entries[at + 2]);
+        if (entries[earlier + 4] === entries[at + 4] && entries[earlier + 5] === entries[at + 5]) {
           duplicates++;
         } else {
           onConflict({
-            line: entries[i + 2],
+            line: entries[at + 2],
             otherLine: entries[earlier + 2],
-            sameOwner: entries[earlier + 3] === entries[i + 3],
-            lastSix: unpackLastSix(entries[i + 6], entries[i + 7]),
+            sameOwner: entries[earlier + 3] === entries[at + 3],
+            lastSix: unpackLastSix(entries[at + 6], entries[at + 7]),
           });
         }
       }
@@ -167,6 +175,13 @@ export class RepeatFinder {
     }
     return entries;
   }
+}
+
+// a power of two at least twice the entries, so probes stay short
+function tableSize(entries: number): number {
+  let size = 1024;
+  while (size < entries * 2) size *= 2;
+  return size;
 }
 
 /** Sorted lines that a read skips, looked up in ascending order with a moving cursor. */
