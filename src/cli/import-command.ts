@@ -75,7 +75,8 @@ export function registerImportCommand(program: Command): void {
           client,
           dryRun: flags.dryRun === true,
           resendInDoubt: flags.resendInDoubt === true,
-          inFlight: concurrency * 2,
+          // a few more than the client sends at once keep it busy; more would only wait in memory
+          inFlight: concurrency + 16,
           onProgress: (p) => progress.update(p),
         });
       } catch (err) {
