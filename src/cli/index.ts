@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { registerDemoCommand } from "./demo-command";
 import { registerEmulatorCommand } from "./emulator-command";
+import { registerHandlerCommand } from "./handler-command";
 import { registerImportCommand } from "./import-command";
 import { registerValidateCommand } from "./validate-command";
 
@@ -17,6 +18,7 @@ registerEmulatorCommand(program);
 registerDemoCommand(program);
 registerValidateCommand(program);
 registerImportCommand(program);
+registerHandlerCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`braze-push-migrate: error: ${err instanceof Error ? err.message : String(err)}`);
