@@ -7,6 +7,7 @@ import { registerEmulatorCommand } from "./emulator-command";
 import { registerHandlerCommand } from "./handler-command";
 import { registerImportCommand } from "./import-command";
 import { registerValidateCommand } from "./validate-command";
+import { registerWorkflowCommands } from "./workflow-commands";
 
 const program = new Command();
 program
@@ -19,6 +20,7 @@ registerDemoCommand(program);
 registerValidateCommand(program);
 registerImportCommand(program);
 registerHandlerCommand(program);
+registerWorkflowCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`braze-push-migrate: error: ${err instanceof Error ? err.message : String(err)}`);
