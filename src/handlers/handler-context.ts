@@ -2,7 +2,7 @@
  * What a handler needs from the world: its environment, a way to print, and the one seam of
  * its outbound I/O (the Braze client and the emulator's admin API), which tests may replace.
  */
-import { request } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 import { BrazeClient } from "../client/braze-client";
 import { BRAZE_REST_ENDPOINT_ENV, isLoopbackHost, resolveEndpoint } from "../client/endpoint";
 import { isBrazeError } from "../client/errors";
@@ -110,9 +110,12 @@ const undiciEmulatorAdmin: EmulatorAdmin = {
     // the admin API answers loopback clients only, and real Braze is never on loopback
     if (!isLoopbackHost(url.hostname)) return false;
     try {
-      const res = await request(new URL("/_emulator/apps", url), { method: "GET" });
-      const body = await res.body.text();
-      return res.statusCode === 200 && Array.isArray((JSON.parse(body) as { apps?: unknown }).apps);
+      return await withAgent(async (dispatcher) => {
+        const res = await request(new URL("/_emulator/apps", url), { method: "GET", dispatcher });
+        const body = await res.body.text();
+        const apps = (JSON.parse(body) as { apps?: unknown }).apps;
+        return res.statusCode === 200 && Array.isArray(apps);
+      });
     } catch {
       return false;
     }
@@ -121,14 +124,28 @@ const undiciEmulatorAdmin: EmulatorAdmin = {
   async setFlatten(endpoint, appId, flatten) {
     const base = resolveEndpoint(endpoint);
     const url = new URL(`/_emulator/apps/${encodeURIComponent(appId)}/flatten`, base);
-    const res = await request(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ flatten }),
+    await withAgent(async (dispatcher) => {
+      const res = await request(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ flatten }),
+        dispatcher,
+      });
+      const body = await res.body.text();
+      if (res.statusCode !== 200) {
+        throw new Error(`the emulator answered ${res.statusCode}: ${body.slice(0, 200)}`);
+      }
     });
-    const body = await res.body.text();
-    if (res.statusCode !== 200) {
-      throw new Error(`the emulator answered ${res.statusCode}: ${body.slice(0, 200)}`);
-    }
   },
 };
+
+// an agent of its own, closed at once: a kept-alive socket would hold the handler process
+// (and so Terraform) open for the agent's idle timeout
+async function withAgent<T>(body: (dispatcher: Dispatcher) => Promise<T>): Promise<T> {
+  const agent = new Agent();
+  try {
+    return await body(agent);
+  } finally {
+    await agent.close();
+  }
+}
