@@ -27,7 +27,8 @@ export function startCli(
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
   const done = new Promise<CliRun>((resolve) => {
     child.on("close", (code) => {
-      const clean = output.replace(/\x1b\[[0-9;]*m/g, "");
+      // terminal colours (ESC [ ... m) out, so assertions read plain text
+      const clean = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
       capturedLogs.push(clean);
       resolve({ code, output: clean });
     });
