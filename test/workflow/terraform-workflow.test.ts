@@ -249,7 +249,7 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
     ]);
     const before = await stats();
     // one request at a time, each answered late, so the kill lands between requests
-    await admin(url(), "POST", "/faults", { endpoint: "/users/track", kind: "slow", delayMs: 150 });
+    await admin(url(), "POST", "/faults", { endpoint: "/users/track", kind: "slow", delayMs: 250 });
     const { child, done } = startCli(
       ["apply", "--auto-approve"],
       project,
