@@ -343,3 +343,26 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
     for (const t of tokens) expect(logs).not.toContain(t);
   });
 });
+
+describe("braze-push-migrate synth of this repository's stacks/", () => {
+  it("runs cdktf.json's app (main.ts) and synthesises the example migration", async () => {
+    const out = mkdtempSync(join(tmpdir(), "bpm-repo-synth-"));
+    try {
+      const run = await runCli(["synth", "--output", out], REPO, process.env);
+      expect(run.code).toBe(0);
+      const json = JSON.parse(readFileSync(join(out, "stacks", "acme", "cdk.tf.json"), "utf8"));
+      const inputs = Object.values<any>(json.resource.terraform_data).map((r) => r.input);
+      expect(inputs.map((i) => i.kind).sort()).toEqual([
+        "android-receiver-settings",
+        "app",
+        "app",
+        "token-import-batch",
+        "token-import-batch",
+        "token-import-batch",
+        "token-import-batch",
+      ]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
