@@ -16,6 +16,7 @@ export {
   type FaultRuleInput,
 } from "./emulator/config";
 export * from "./push/render";
+export * from "./push/receivers";
 export * from "./client";
 export * from "./tokens";
 export * from "./constructs";

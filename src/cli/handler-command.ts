@@ -1,4 +1,5 @@
 import { Argument, type Command } from "commander";
+import { getGlobalDispatcher } from "undici";
 import { HandlerError } from "../handlers/handler-error";
 import { processContext } from "../handlers/handler-context";
 import { runHandler } from "../handlers/run-handler";
@@ -22,6 +23,10 @@ export function registerHandlerCommand(program: Command): void {
       } catch (err) {
         if (err instanceof HandlerError || err instanceof ManifestError) fail(err.message);
         throw err;
+      } finally {
+        // idle keep-alive sockets of the shared agent would hold the process, and so
+        // Terraform, open for the agent's idle timeout
+        await getGlobalDispatcher().close();
       }
     });
 }

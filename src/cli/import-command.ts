@@ -112,7 +112,7 @@ function printFinal(report: ImportReport, json: boolean): void {
   const o = report.outcomes ?? { sent: 0, accepted: 0, rejected: 0, unknown: 0 };
   const lines = [
     `ledger:     ${report.ledgerPath}`,
-    `requests:   ${report.requests} this run`,
+    `requests:   ${report.requests} this run (validated in ${report.seconds.validate} s, sent in ${report.seconds.send} s)`,
     `accepted:   ${o.accepted}${report.settledBefore > 0 ? ` (${report.settledBefore} confirmed by an earlier run)` : ""}`,
     `rejected:   ${o.rejected} by Braze`,
     `in doubt:   ${o.unknown + o.sent}`,

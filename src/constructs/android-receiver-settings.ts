@@ -2,6 +2,9 @@ import { createHash } from "node:crypto";
 import type { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { MANIFEST_VERSION, type ReceiverSettingsManifest } from "../manifest/manifest";
+import { ReceiverError } from "../push/receivers/errors";
+import type { ReceiverId } from "../push/receivers/presets";
+import { assertValidSetting, resolveReceiverSetting } from "../push/receivers/resolve";
 import type { BrazeApp } from "./braze-app";
 import { BrazeMigrationStack } from "./braze-migration-stack";
 import { MigrationError } from "./errors";
@@ -12,12 +15,21 @@ import { createMigrationResource } from "./migration-resource";
 export interface AndroidReceiverSettingsProps {
   /** The Android app whose pushes the old receiver displays. */
   readonly app: BrazeApp;
-  /** The key-value pairs the old receiver expects in the FCM data of every push. */
-  readonly keyValuePairs: Readonly<Record<string, string>>;
+  /**
+   * The old provider's receiver: `onesignal`, `airship` (presets whose keys and flattening
+   * come from the SDKs' sources, see docs/android-receivers.md) or `custom`.
+   * @default "custom"
+   */
+  readonly receiver?: ReceiverId;
+  /**
+   * The key-value pairs the old receiver expects in the FCM data of every push.
+   * @default {} - allowed for the presets; a `custom` receiver needs at least one pair
+   */
+  readonly keyValuePairs?: Readonly<Record<string, string>>;
   /**
    * Whether Braze must put the pairs at the top level of the FCM data map ("flattening"),
    * which only Braze staff can switch on. Without it Braze sends them inside one `extra` key.
-   * @default false
+   * @default - the preset's need: true for onesignal and airship, false for custom
    */
   readonly flatten?: boolean;
   /**
@@ -28,9 +40,6 @@ export interface AndroidReceiverSettingsProps {
    */
   readonly flattenConfirmation?: string;
 }
-
-// keys Braze's Android payload uses itself (Braze Android SDK constants, braze-api.md)
-const BRAZE_DATA_KEYS = ["_ab", "t", "a", "cid", "uri", "extra"];
 
 /**
  * The settings an Android app's previous push receiver needs until the Braze SDK ships.
@@ -45,6 +54,7 @@ const BRAZE_DATA_KEYS = ["_ab", "t", "a", "cid", "uri", "extra"];
  */
 export class AndroidReceiverSettings extends Construct {
   readonly app: BrazeApp;
+  readonly receiver: ReceiverId;
   readonly keyValuePairs: Readonly<Record<string, string>>;
   readonly flatten: boolean;
   /** The Terraform resource whose handler applies or records the settings. */
@@ -82,9 +92,18 @@ export class AndroidReceiverSettings extends Construct {
           "one receiver; merge the key-value pairs there",
       );
     }
-    checkPairs(path, props.keyValuePairs);
+    const receiver = props.receiver ?? "custom";
+    const pairs = { ...(props.keyValuePairs ?? {}) };
+    if (receiver === "custom" && Object.keys(pairs).length === 0) {
+      throw new MigrationError(
+        "INVALID_PROPERTY",
+        path,
+        "keyValuePairs is empty: list the pairs the old receiver expects, or drop this construct",
+      );
+    }
+    const flatten = resolve(path, app.appId, receiver, pairs, props.flatten).flatten;
     const confirmation = props.flattenConfirmation;
-    if (confirmation !== undefined && (props.flatten !== true || confirmation.trim() === "")) {
+    if (confirmation !== undefined && (!flatten || confirmation.trim() === "")) {
       throw new MigrationError(
         "INVALID_PROPERTY",
         path,
@@ -93,8 +112,9 @@ export class AndroidReceiverSettings extends Construct {
       );
     }
     this.app = app;
-    this.keyValuePairs = { ...props.keyValuePairs };
-    this.flatten = props.flatten === true;
+    this.receiver = receiver;
+    this.keyValuePairs = pairs;
+    this.flatten = flatten;
 
     const manifest: ReceiverSettingsManifest = {
       kind: "android-receiver-settings",
@@ -105,6 +125,7 @@ export class AndroidReceiverSettings extends Construct {
       app_id: app.appId,
       app_path: app.node.path,
       app_name: app.name,
+      receiver,
       key_value_pairs: this.keyValuePairs,
       flatten: this.flatten,
       ...(confirmation === undefined ? {} : { flatten_confirmation: confirmation }),
@@ -114,6 +135,7 @@ export class AndroidReceiverSettings extends Construct {
       manifest,
       replaceOn: {
         app_id: app.appId,
+        receiver,
         flatten: String(this.flatten),
         pairs: pairsDigest(this.keyValuePairs),
         confirmation: confirmation ?? "",
@@ -123,31 +145,21 @@ export class AndroidReceiverSettings extends Construct {
   }
 }
 
-function checkPairs(path: string, pairs: Readonly<Record<string, string>>): void {
-  const entries = Object.entries(pairs ?? {});
-  if (entries.length === 0) {
-    throw new MigrationError(
-      "INVALID_PROPERTY",
-      path,
-      "keyValuePairs is empty: list the pairs the old receiver expects, or drop this construct",
-    );
-  }
-  for (const [key, value] of entries) {
-    if (key.trim() === "" || typeof value !== "string") {
-      throw new MigrationError(
-        "INVALID_PROPERTY",
-        path,
-        `keyValuePairs["${key}"] must have a non-empty key and a string value`,
-      );
-    }
-    if (BRAZE_DATA_KEYS.includes(key)) {
-      throw new MigrationError(
-        "INVALID_PROPERTY",
-        path,
-        `keyValuePairs key "${key}" is one Braze's own Android payload uses ` +
-          `(${BRAZE_DATA_KEYS.join(", ")}): a flattened pair would collide with it; rename it`,
-      );
-    }
+// the engine's rules for receiver settings (src/push/receivers/resolve.ts), errors refused here
+function resolve(
+  path: string,
+  appId: string,
+  receiver: ReceiverId,
+  keyValuePairs: Record<string, string>,
+  flatten: boolean | undefined,
+) {
+  try {
+    const setting = resolveReceiverSetting({ appId, receiver, keyValuePairs, flatten });
+    assertValidSetting(setting);
+    return setting;
+  } catch (err) {
+    if (!(err instanceof ReceiverError)) throw err;
+    throw new MigrationError("INVALID_PROPERTY", path, err.message);
   }
 }
 

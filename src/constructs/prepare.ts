@@ -7,9 +7,9 @@ import { relative, resolve, sep } from "node:path";
 import { LocalBackend, TerraformBackend, type App } from "cdktf";
 import type { IConstruct } from "constructs";
 import { TERRAFORM_PARALLELISM } from "../manifest/constants";
-import { formatTokenIssue, lastSix, TokenSourceError } from "../tokens/errors";
-import { TokenIndex } from "../tokens/token-index";
-import { readTokenSource } from "../tokens/token-source";
+import { formatTokenIssue, TokenSourceError } from "../tokens/errors";
+import { RepeatFinder, type Conflict } from "../tokens/repeat-finder";
+import { readTokenSource, scanTokenFile, type TokenScan } from "../tokens/token-source";
 import type { TokenIssueCode, TokenReport } from "../tokens/types";
 import { BrazeMigrationStack } from "./braze-migration-stack";
 import { MigrationError, MigrationValidationError } from "./errors";
@@ -21,13 +21,12 @@ const WRONG_PLATFORM: readonly TokenIssueCode[] = [
   "FCM_TOKEN_LOOKS_LIKE_APNS",
 ];
 const SHOWN = 5;
-// lines of one batch share a number with its ordinal: ordinal * 2^32 + line
-const LINE_SPACE = 2 ** 32;
 
 /**
  * Reads and checks the token file of every batch under `scope`, then creates the batches'
- * resources. Each file is read once; within a stack a token may be declared by one batch
- * only. Nothing is created unless every batch passes.
+ * resources. Each file is read once, and once more when the stack has several batches, since
+ * within a stack a token may be declared by one batch only. Nothing is created unless every
+ * batch passes.
  *
  * @throws MigrationValidationError listing every problem, each with its construct path
  */
@@ -66,83 +65,105 @@ async function readBatches(
 ): Promise<Map<TokenImportBatch, TokenReport>> {
   const batches = stack.node.findAll().filter((c) => c instanceof TokenImportBatch);
   const reports = new Map<TokenImportBatch, TokenReport>();
+  const scans = new Map<TokenImportBatch, TokenScan>();
+  const unreadable = new Map<TokenImportBatch, MigrationError>();
+  for (const batch of batches) {
+    const scan = await scanBatch(batch);
+    if (scan instanceof MigrationError) unreadable.set(batch, scan);
+    else scans.set(batch, scan);
+  }
   // only a stack with several batches can declare a token twice across them
-  const shared = batches.length > 1 ? new TokenIndex() : undefined;
-  try {
-    for (const [ordinal, batch] of batches.entries()) {
-      const report = await readBatch(batch, ordinal, batches, shared, errors);
-      if (report !== undefined) reports.set(batch, report);
+  const twice = batches.length > 1 ? await findTokensInTwoBatches(scans) : new Map();
+
+  // problems in declaration order
+  for (const batch of batches) {
+    const scan = scans.get(batch);
+    if (scan === undefined) {
+      errors.push(unreadable.get(batch)!);
+      continue;
     }
-  } finally {
-    shared?.close();
+    const problems = [...judgeReport(batch, scan.report), ...(twice.get(batch) ?? [])];
+    errors.push(...problems);
+    if (problems.length === 0) reports.set(batch, scan.report);
   }
   return reports;
 }
 
-async function readBatch(
-  batch: TokenImportBatch,
-  ordinal: number,
-  batches: readonly TokenImportBatch[],
-  shared: TokenIndex | undefined,
-  errors: MigrationError[],
-): Promise<TokenReport | undefined> {
-  const path = batch.node.path;
-  const source = readTokenSource(batch.sourceOptions);
-  const twice: Array<{ line: number; other: TokenImportBatch; otherLine: number; token: string }> =
-    [];
-  let twiceCount = 0;
+/** One read of a batch's file: every rule, the repeats within it, counts and digest. */
+async function scanBatch(batch: TokenImportBatch): Promise<TokenScan | MigrationError> {
   try {
-    for await (const row of source) {
-      if (shared === undefined) continue;
-      const id = String(ordinal);
-      const seen = shared.see(row.token, id, id, ordinal * LINE_SPACE + row.line);
-      if (seen.kind === "new") continue;
-      twiceCount++;
-      if (twice.length < SHOWN) {
-        twice.push({
-          line: row.line,
-          other: batches[Math.floor(seen.line / LINE_SPACE)],
-          otherLine: seen.line % LINE_SPACE,
-          token: lastSix(row.token),
-        });
-      }
-    }
+    return await scanTokenFile(batch.sourceOptions);
   } catch (err) {
     if (!(err instanceof TokenSourceError)) throw err;
-    errors.push(
-      new MigrationError(
-        "BATCH_FILE_INVALID",
-        path,
-        `${err.message}; fix the file or the batch's preset, format and columns`,
-      ),
+    return new MigrationError(
+      "BATCH_FILE_INVALID",
+      batch.node.path,
+      `${err.message}; fix the file or the batch's preset, format and columns`,
     );
-    return undefined;
   }
+}
 
-  const report = source.report();
-  const problems = judgeReport(batch, report);
-  for (const t of twice) {
-    problems.push(
-      new MigrationError(
-        "TOKEN_IN_TWO_BATCHES",
-        path,
-        `token ${t.token} on line ${t.line} of ${batch.source} is already declared on line ` +
-          `${t.otherLine} of ${t.other.source} (${t.other.node.path}): a token belongs to one ` +
-          "batch of a stack; remove it from one of the files",
-      ),
-    );
+/**
+ * Reads the valid rows of every scanned batch once more into one repeat finder. Repeats within
+ * a file were dropped by the scan, so every repeat it finds is a token of two batches. Lines
+ * are numbered across the batches (each batch's lines after the previous batch's last).
+ */
+async function findTokensInTwoBatches(
+  scans: Map<TokenImportBatch, TokenScan>,
+): Promise<Map<TokenImportBatch, MigrationError[]>> {
+  const finder = new RepeatFinder();
+  const spans: Array<{ batch: TokenImportBatch; offset: number }> = [];
+  let offset = 0;
+  try {
+    for (const [batch, scan] of scans) {
+      spans.push({ batch, offset });
+      const id = String(spans.length);
+      let last = 0;
+      for await (const chunk of readTokenSource(batch.sourceOptions, scan).chunks()) {
+        for (const row of chunk) finder.add(row.token, id, id, offset + row.line);
+        if (chunk.length > 0) last = chunk[chunk.length - 1].line;
+      }
+      offset += last + 1;
+    }
+    const where = (global: number) => {
+      let span = spans[0];
+      for (const s of spans) if (s.offset <= global) span = s;
+      return { batch: span.batch, line: global - span.offset };
+    };
+    const found = new Map<TokenImportBatch, Conflict[]>();
+    finder.finish((conflict) => {
+      const { batch } = where(conflict.line);
+      found.set(batch, [...(found.get(batch) ?? []), conflict]);
+    });
+    const problems = new Map<TokenImportBatch, MigrationError[]>();
+    for (const [batch, conflicts] of found) {
+      const list = conflicts.slice(0, SHOWN).map((c) => {
+        const here = where(c.line);
+        const there = where(c.otherLine);
+        return new MigrationError(
+          "TOKEN_IN_TWO_BATCHES",
+          batch.node.path,
+          `token ${c.lastSix} on line ${here.line} of ${batch.source} is already declared on ` +
+            `line ${there.line} of ${there.batch.source} (${there.batch.node.path}): a token ` +
+            "belongs to one batch of a stack; remove it from one of the files",
+        );
+      });
+      if (conflicts.length > SHOWN) {
+        list.push(
+          new MigrationError(
+            "TOKEN_IN_TWO_BATCHES",
+            batch.node.path,
+            `${conflicts.length - SHOWN} more tokens of ${batch.source} are declared by an ` +
+              "earlier batch",
+          ),
+        );
+      }
+      problems.set(batch, list);
+    }
+    return problems;
+  } finally {
+    finder.close();
   }
-  if (twiceCount > twice.length) {
-    problems.push(
-      new MigrationError(
-        "TOKEN_IN_TWO_BATCHES",
-        path,
-        `${twiceCount - twice.length} more tokens of ${batch.source} are declared by an earlier batch`,
-      ),
-    );
-  }
-  errors.push(...problems);
-  return problems.length === 0 ? report : undefined;
 }
 
 /** The problems of a read: rows of the wrong platform, other rejections, an empty file. */

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { BrazeClient } from "../client/braze-client";
 import { isBrazeError, type BrazeBadRequestError, type BrazeErrorCode } from "../client/errors";
 import type { TrackRejection } from "../client/schemas";
-import { readTokenSource, validateTokenFile } from "../tokens/token-source";
+import { readTokenSource, scanTokenFile, type TokenScan } from "../tokens/token-source";
 import type { TokenReport, TokenRow, TokenSourceOptions } from "../tokens/types";
 import { Ledger, tokenKey, type LedgerCounts, type LedgerRejection } from "./ledger";
 
@@ -88,6 +88,8 @@ export interface ImportReport {
   readonly complete: boolean;
   /** Requests sent in this run. */
   readonly requests: number;
+  /** Wall-clock seconds of this run's two passes: validating the file, then sending it. */
+  readonly seconds: { readonly validate: number; readonly send: number };
 }
 
 /** Raised when an import stops before its end; what was recorded stays in the ledger. */
@@ -108,7 +110,7 @@ export class ImportError extends Error {
 
 interface Pending {
   readonly row: TokenRow;
-  readonly key: string;
+  readonly key: number;
 }
 
 /**
@@ -129,8 +131,17 @@ interface Pending {
  * @throws ImportError when Braze refuses the key or the requests (the ledger keeps what landed)
  */
 export async function runImport(options: ImportOptions): Promise<ImportReport> {
-  const source = await validateTokenFile(options.source);
-  const base = { source, dryRun: options.dryRun === true, requests: 0 };
+  const started = performance.now();
+  const scan = await scanTokenFile(options.source);
+  const source = scan.report;
+  const validated = performance.now();
+  const validate = round((validated - started) / 1000);
+  const base = {
+    source,
+    dryRun: options.dryRun === true,
+    requests: 0,
+    seconds: { validate, send: 0 },
+  };
   if (options.expectedDigest !== undefined && source.digest !== options.expectedDigest) {
     throw new ImportError(
       `${options.source.file} has digest ${source.digest}, not the declared ` +
@@ -165,7 +176,7 @@ export async function runImport(options: ImportOptions): Promise<ImportReport> {
     mode: options.source.mode,
   });
   try {
-    return await send(options, options.client, ledger, source);
+    return await send(options, options.client, ledger, scan, { validate, sendStarted: validated });
   } finally {
     ledger.close();
   }
@@ -175,8 +186,10 @@ async function send(
   options: ImportOptions,
   client: BrazeClient,
   ledger: Ledger,
-  source: TokenReport,
+  scan: TokenScan,
+  timing: { validate: number; sendStarted: number },
 ): Promise<ImportReport> {
+  const source = scan.report;
   const identified = options.source.mode === "identified";
   const size = options.objectsPerRequest ?? 75;
   const inFlightMax = options.inFlight ?? 256;
@@ -219,39 +232,40 @@ async function send(
     inFlight.add(request);
   };
 
-  // the second read skips the (slow) search for repeats when the first found none; the digest
-  // compared at the end tells whether the file changed in between
-  const repeats =
-    source.counts.duplicates +
-    (source.rejectedByCode.TOKEN_CLAIMED_TWICE ?? 0) +
-    (source.rejectedByCode.TOKEN_REPEATED_DIFFERENTLY ?? 0);
-  const reader = readTokenSource({ ...options.source, skipRepeatCheck: repeats === 0 });
+  // the second read skips the repeats the scan found; the digest compared at the end tells
+  // whether the file changed in between
+  const reader = readTokenSource(options.source, scan);
 
   const firstRun = ledger.isEmpty();
   let batch: Pending[] = [];
   try {
-    for await (const row of reader) {
+    for await (const rows of reader.chunks()) {
       if (failure !== undefined) break;
+      const keys = rows.map((row) => ({ line: row.line, key: tokenKey(row.token) }));
+      const before = firstRun ? undefined : ledger.outcomes(keys);
 
-      const key = tokenKey(row.token);
-      const before = firstRun ? undefined : ledger.outcome(row.line, key);
-      if (before === "accepted" || before === "rejected") {
-        settledBefore += 1;
-        continue;
-      }
-      if (identified && (before === "sent" || before === "unknown") && !options.resendInDoubt) {
-        // re-sending would rewrite this user's attributes: left for the caller to decide
-        leftInDoubt += 1;
-        if (before === "sent") ledger.recordOutcome([{ key, line: row.line, outcome: "unknown" }]);
-        tally.unknown += 1;
-        continue;
-      }
+      for (let i = 0; i < rows.length; i++) {
+        const { key, line } = keys[i];
+        const outcome = before?.[i];
+        if (outcome === "accepted" || outcome === "rejected") {
+          settledBefore += 1;
+          continue;
+        }
+        if (identified && (outcome === "sent" || outcome === "unknown") && !options.resendInDoubt) {
+          // re-sending would rewrite this user's attributes: left for the caller to decide
+          leftInDoubt += 1;
+          if (outcome === "sent") ledger.recordOutcome([{ key, line, outcome: "unknown" }]);
+          tally.unknown += 1;
+          continue;
+        }
 
-      batch.push({ row, key });
-      if (batch.length === size) {
-        dispatch(batch);
-        batch = [];
-        while (inFlight.size >= inFlightMax) await Promise.race(inFlight);
+        batch.push({ row: rows[i], key });
+        if (batch.length === size) {
+          dispatch(batch);
+          batch = [];
+          while (inFlight.size >= inFlightMax) await Promise.race(inFlight);
+          if (failure !== undefined) break;
+        }
       }
     }
   } catch (err) {
@@ -279,6 +293,10 @@ async function send(
     brazeRejections: ledger.rejections(),
     complete: failure === undefined && outcomes.accepted === total,
     requests,
+    seconds: {
+      validate: timing.validate,
+      send: round((performance.now() - timing.sendStarted) / 1000),
+    },
   };
   if (failure !== undefined) {
     const reason = failure instanceof Error ? failure.message : String(failure);
@@ -286,6 +304,8 @@ async function send(
   }
   return report;
 }
+
+const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
 
 /** The ledger path an import uses when none is given. */
 export function defaultLedgerPath(
@@ -356,11 +376,11 @@ function recordAnswer(
   batch: Pending[],
   rejected: readonly TrackRejection<Pending>[],
 ): BatchOutcome {
-  const codes = new Map<string, string>();
-  for (const r of rejected) if (r.row) codes.set(r.row.key, r.type);
+  const codes = new Map<number, string>();
+  for (const r of rejected) if (r.row) codes.set(r.row.row.line, r.type);
   ledger.recordOutcome(
     batch.map((p) => {
-      const code = codes.get(p.key);
+      const code = codes.get(p.row.line);
       return code === undefined
         ? { key: p.key, line: p.row.line, outcome: "accepted" as const }
         : { key: p.key, line: p.row.line, outcome: "rejected" as const, code };

@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { hash52 } from "../tokens/hash";
 
 /**
  * Where one token of an import stands.
@@ -43,25 +43,28 @@ export class LedgerError extends Error {
 }
 
 /**
- * SHA-256 of a push token, hex: the only form in which a ledger names a token, so a ledger file
- * can sit in CI artifacts without holding a token.
+ * A 52-bit hash of a push token: the only form in which a ledger names a token, so a ledger file
+ * can sit in CI artifacts without holding a token. It only checks that a line still holds the
+ * token the ledger recorded for it (the file digest already ties the ledger to the content), so
+ * 52 bits are plenty, and it costs a fraction of a SHA-256.
  */
-export function tokenKey(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+export function tokenKey(token: string): number {
+  return hash52(token);
 }
 
-// rows per multi-row write: 6 parameters a row, far below SQLite's variable limit
+/** The layout of the ledger file; a ledger of another layout is refused, not misread. */
+const LEDGER_SCHEMA = "2";
+
+// rows per multi-row write: 4 parameters a row, far below SQLite's variable limit
 const WRITE_ROWS = 100;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
   line INTEGER PRIMARY KEY,
-  token_key TEXT NOT NULL,
+  token_key INTEGER NOT NULL,
   outcome TEXT NOT NULL,
-  code TEXT,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  updated_at INTEGER NOT NULL
+  code TEXT
 );
 `;
 
@@ -88,6 +91,9 @@ export class Ledger {
     this.db = db;
     this.stmt = {
       get: db.prepare("SELECT token_key, outcome FROM tokens WHERE line = ?"),
+      range: db.prepare(
+        "SELECT line, token_key, outcome FROM tokens WHERE line BETWEEN ? AND ? ORDER BY line",
+      ),
       counts: db.prepare("SELECT outcome, count(*) AS n FROM tokens GROUP BY outcome"),
       forget: db.prepare("DELETE FROM tokens WHERE line = ?"),
       any: db.prepare("SELECT 1 FROM tokens LIMIT 1").pluck(),
@@ -112,6 +118,21 @@ export class Ledger {
     db.pragma("synchronous = NORMAL");
     db.exec(SCHEMA);
 
+    const schema = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck();
+    const layout = schema.get() as string | undefined;
+    const fresh = db.prepare("SELECT 1 FROM meta LIMIT 1").get() === undefined;
+    if (fresh) {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(LEDGER_SCHEMA);
+    } else if (layout !== LEDGER_SCHEMA) {
+      db.close();
+      throw new LedgerError(
+        `ledger ${path} was written by another version of braze-push-migrate (layout ` +
+          `${layout ?? "1"}, this one reads ${LEDGER_SCHEMA}); delete it to start the import's ` +
+          "record afresh (anonymous tokens sent again are ignored by Braze; identified rows are " +
+          "rewritten with the same values)",
+      );
+    }
+
     const read = db.prepare("SELECT value FROM meta WHERE key = 'identity'").pluck();
     const stored = read.get() as string | undefined;
     const wanted = JSON.stringify(identity);
@@ -134,16 +155,33 @@ export class Ledger {
    *
    * @throws LedgerError when the ledger holds another token for that line (the file changed)
    */
-  outcome(line: number, key: string): TokenOutcome | undefined {
-    const row = this.stmt.get.get(line) as { token_key: string; outcome: TokenOutcome } | undefined;
+  outcome(line: number, key: number): TokenOutcome | undefined {
+    const row = this.stmt.get.get(line) as { token_key: number; outcome: TokenOutcome } | undefined;
     if (row === undefined) return undefined;
-    if (row.token_key !== key) {
-      throw new LedgerError(
-        `ledger ${this.path} holds another token for line ${line} than the file does now: ` +
-          "the file changed since the ledger was written; use another --ledger path",
-      );
-    }
+    if (row.token_key !== key) throw this.otherToken(line);
     return row.outcome;
+  }
+
+  /**
+   * The outcomes recorded for a run of tokens in line order, one query for all of them.
+   *
+   * @throws LedgerError when the ledger holds another token for one of the lines
+   */
+  outcomes(tokens: readonly { line: number; key: number }[]): (TokenOutcome | undefined)[] {
+    if (tokens.length === 0) return [];
+    const recorded = new Map<number, { token_key: number; outcome: TokenOutcome }>();
+    const rows = this.stmt.range.all(tokens[0].line, tokens[tokens.length - 1].line) as {
+      line: number;
+      token_key: number;
+      outcome: TokenOutcome;
+    }[];
+    for (const row of rows) recorded.set(row.line, row);
+    return tokens.map(({ line, key }) => {
+      const row = recorded.get(line);
+      if (row === undefined) return undefined;
+      if (row.token_key !== key) throw this.otherToken(line);
+      return row.outcome;
+    });
   }
 
   /** Whether the ledger records nothing yet (a first run: no lookups needed). */
@@ -152,21 +190,21 @@ export class Ledger {
   }
 
   /** Whether Braze confirmed the token either way, so a resumed import must not send it again. */
-  isSettled(line: number, key: string): boolean {
+  isSettled(line: number, key: number): boolean {
     const outcome = this.outcome(line, key);
     return outcome === "accepted" || outcome === "rejected";
   }
 
   /** Records that these tokens go out in a request now (before it is sent). */
-  recordSent(tokens: readonly { key: string; line: number }[]): void {
-    this.write(tokens.map((t) => ({ ...t, outcome: "sent" as const, attempts: 1 })));
+  recordSent(tokens: readonly { key: number; line: number }[]): void {
+    this.write(tokens, "sent");
   }
 
   /** Records the outcome Braze gave (or could not give) for these tokens. */
   recordOutcome(
-    tokens: readonly { key: string; line: number; outcome: TokenOutcome; code?: string }[],
+    tokens: readonly { key: number; line: number; outcome: TokenOutcome; code?: string }[],
   ): void {
-    this.write(tokens.map((t) => ({ ...t, attempts: 0 })));
+    this.write(tokens);
   }
 
   /** Drops what is recorded of the tokens on these lines: their request was proven not applied. */
@@ -201,33 +239,38 @@ export class Ledger {
   }
 
   private write(
-    rows: readonly {
-      key: string;
-      line: number;
-      outcome: TokenOutcome;
-      code?: string;
-      attempts: number;
-    }[],
+    tokens: readonly { key: number; line: number; outcome?: TokenOutcome; code?: string }[],
+    outcome?: TokenOutcome,
   ): void {
-    // one multi-row statement per request's worth of rows: one transaction, one statement
-    const now = Date.now();
-    for (let start = 0; start < rows.length; start += WRITE_ROWS) {
-      const chunk = rows.slice(start, start + WRITE_ROWS);
-      const args: unknown[] = [];
-      for (const r of chunk) args.push(r.line, r.key, r.outcome, r.code ?? null, r.attempts, now);
-      this.upsert(chunk.length).run(...args);
-    }
+    // one multi-row statement per request's worth of rows: one transaction, few statements
+    this.db.transaction(() => {
+      for (let start = 0; start < tokens.length; start += WRITE_ROWS) {
+        const end = Math.min(start + WRITE_ROWS, tokens.length);
+        const args: (number | string | null)[] = [];
+        for (let i = start; i < end; i++) {
+          const t = tokens[i];
+          args.push(t.line, t.key, outcome ?? t.outcome ?? "sent", t.code ?? null);
+        }
+        this.upsert(end - start).run(args);
+      }
+    })();
+  }
+
+  private otherToken(line: number): LedgerError {
+    return new LedgerError(
+      `ledger ${this.path} holds another token for line ${line} than the file does now: ` +
+        "the file changed since the ledger was written; use another --ledger path",
+    );
   }
 
   private upsert(rows: number): Database.Statement {
     let stmt = this.upserts.get(rows);
     if (stmt === undefined) {
       stmt = this.db.prepare(
-        `INSERT INTO tokens (line, token_key, outcome, code, attempts, updated_at)
-         VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?)").join(", ")}
+        `INSERT INTO tokens (line, token_key, outcome, code)
+         VALUES ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}
          ON CONFLICT(line) DO UPDATE SET token_key = excluded.token_key,
-         outcome = excluded.outcome, code = excluded.code,
-         attempts = tokens.attempts + excluded.attempts, updated_at = excluded.updated_at`,
+         outcome = excluded.outcome, code = excluded.code`,
       );
       this.upserts.set(rows, stmt);
     }

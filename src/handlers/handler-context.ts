@@ -14,8 +14,6 @@ import { HandlerError } from "./handler-error";
 export interface EmulatorAdmin {
   /** True when `endpoint` is a loopback URL answering the emulator's admin API. */
   isEmulator(endpoint: string): Promise<boolean>;
-  /** Switches flattening of an Android app, as Braze staff do on request. */
-  setFlatten(endpoint: string, appId: string, flatten: boolean): Promise<void>;
 }
 
 /** Everything a handler touches outside itself. */
@@ -119,23 +117,6 @@ const undiciEmulatorAdmin: EmulatorAdmin = {
     } catch {
       return false;
     }
-  },
-
-  async setFlatten(endpoint, appId, flatten) {
-    const base = resolveEndpoint(endpoint);
-    const url = new URL(`/_emulator/apps/${encodeURIComponent(appId)}/flatten`, base);
-    await withAgent(async (dispatcher) => {
-      const res = await request(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ flatten }),
-        dispatcher,
-      });
-      const body = await res.body.text();
-      if (res.statusCode !== 200) {
-        throw new Error(`the emulator answered ${res.statusCode}: ${body.slice(0, 200)}`);
-      }
-    });
   },
 };
 

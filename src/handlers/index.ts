@@ -2,4 +2,3 @@
 export { runHandler } from "./run-handler";
 export { processContext, type EmulatorAdmin, type HandlerContext } from "./handler-context";
 export { HandlerError, type HandlerErrorCode } from "./handler-error";
-export { flattenRequest } from "./receiver-settings-handler";

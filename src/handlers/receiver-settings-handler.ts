@@ -1,15 +1,20 @@
 /**
  * Android receiver settings. Braze offers no API for flattening: Braze staff switch it on per
- * Android app on request (push_token_migration.md). So apply records the declared settings, and:
+ * Android app on request (push_token_migration.md). The rules and the states are the engine's
+ * (`src/push/receivers/`); this handler only picks the target and turns the state into an exit:
  *
- * - against the emulator it switches flattening through the admin API, so a rehearsal renders
- *   the payloads the old receiver will get;
+ * - against the emulator (a loopback endpoint whose admin API answers) it switches the app's
+ *   flattening as declared, so a rehearsal renders the payloads the old receiver will get;
  * - against Braze a setting that needs flattening stays pending (the resource fails, the next
  *   apply retries) until the stack names Braze's confirmation, and the handler prints the
  *   request to send.
  */
+import { resolveEndpoint } from "../client/endpoint";
 import type { HandlerEvent } from "../manifest/constants";
 import type { ReceiverSettingsManifest } from "../manifest/manifest";
+import { applyReceiverSetting, type ReceiverApplyTarget } from "../push/receivers/emulator-admin";
+import { ReceiverError } from "../push/receivers/errors";
+import { resolveReceiverSetting } from "../push/receivers/resolve";
 import { endpointOf, type HandlerContext } from "./handler-context";
 import { HandlerError } from "./handler-error";
 
@@ -20,7 +25,6 @@ export async function handleReceiverSettings(
   ctx: HandlerContext,
 ): Promise<void> {
   const path = manifest.construct_path;
-  const keys = Object.keys(manifest.key_value_pairs);
   if (event === "destroy") {
     ctx.log(
       `[${path}] Braze's settings for app ${manifest.app_id} stay as they are; ask Braze to ` +
@@ -28,56 +32,44 @@ export async function handleReceiverSettings(
     );
     return;
   }
-  if (!manifest.flatten) {
-    ctx.log(
-      `[${path}] recorded ${keys.length} key-value pairs for app ${manifest.app_id}; ` +
-        "without flattening Braze sends them inside the `extra` data key",
-    );
-    return;
-  }
 
+  const setting = resolveReceiverSetting({
+    appId: manifest.app_id,
+    receiver: manifest.receiver,
+    keyValuePairs: manifest.key_value_pairs,
+    flatten: manifest.flatten,
+    ...(manifest.flatten_confirmation === undefined
+      ? {}
+      : { confirmation: { reference: manifest.flatten_confirmation, flatten: manifest.flatten } }),
+  });
   const endpoint = endpointOf(manifest, ctx.env);
-  if (await ctx.emulator.isEmulator(endpoint)) {
-    try {
-      await ctx.emulator.setFlatten(endpoint, manifest.app_id, true);
-    } catch (err) {
+  const target: ReceiverApplyTarget = (await ctx.emulator.isEmulator(endpoint))
+    ? { kind: "emulator", url: resolveEndpoint(endpoint) }
+    : { kind: "braze" };
+
+  let status;
+  try {
+    status = await applyReceiverSetting(setting, target, { appName: manifest.app_name });
+  } catch (err) {
+    if (!(err instanceof ReceiverError)) throw err;
+    throw new HandlerError("FLATTEN_FAILED", path, err.message, { cause: err });
+  }
+
+  switch (status.state) {
+    case "applied":
+    case "not_checkable":
+      ctx.log(`[${path}] ${target.kind === "emulator" ? "emulator: " : ""}${status.detail}`);
+      return;
+    case "pending_confirmation":
+      ctx.log(`[${path}] request to send to Braze:`);
+      for (const line of (status.requestText ?? "").trimEnd().split("\n")) ctx.log(`  ${line}`);
       throw new HandlerError(
-        "FLATTEN_FAILED",
+        "FLATTEN_PENDING",
         path,
-        `the emulator did not switch flattening on for app ${manifest.app_id}: ` +
-          `${(err as Error).message}; check that the app is declared in the emulator's config`,
-        { cause: err },
+        `flattening is pending: ${status.detail}; in the stack that is \`flattenConfirmation\` ` +
+          "on this construct (e.g. the ticket id), then apply again",
       );
-    }
-    ctx.log(`[${path}] emulator: flattening on for app ${manifest.app_id} (${keys.length} pairs)`);
-    return;
+    case "not_applied":
+      throw new HandlerError("FLATTEN_FAILED", path, status.detail);
   }
-
-  if (manifest.flatten_confirmation !== undefined) {
-    ctx.log(
-      `[${path}] flattening for app ${manifest.app_id} confirmed by Braze ` +
-        `(${manifest.flatten_confirmation})`,
-    );
-    return;
-  }
-  for (const line of flattenRequest(manifest)) ctx.log(line);
-  throw new HandlerError(
-    "FLATTEN_PENDING",
-    path,
-    "flattening is pending: Braze has no API for it; send the request printed above to Braze " +
-      "support, then set `flattenConfirmation` (e.g. the ticket id) on this construct and apply again",
-  );
-}
-
-/** The request to send to Braze support, line by line. */
-export function flattenRequest(manifest: ReceiverSettingsManifest): string[] {
-  const pairs = Object.entries(manifest.key_value_pairs).map(([k, v]) => `    ${k} = ${v}`);
-  return [
-    `[${manifest.construct_path}] request to send to Braze support:`,
-    `  Please enable flattening of custom key-value pairs for the Android app ` +
-      `"${manifest.app_name}" (app_id ${manifest.app_id}).`,
-    "  Our previous push provider's receiver reads these keys at the top level of the FCM data",
-    "  map, not inside `extra`:",
-    ...pairs,
-  ];
 }

@@ -36,6 +36,8 @@ const receiverSettingsManifest = z.object({
   app_id: z.string().min(1),
   app_path: z.string().min(1),
   app_name: z.string().min(1),
+  /** The old provider's receiver preset (`src/push/receivers/presets.ts`). */
+  receiver: z.enum(["onesignal", "airship", "custom"]),
   key_value_pairs: z.record(z.string(), z.string()),
   flatten: z.boolean(),
   /** The reference of Braze's confirmation that flattening is on, e.g. a support ticket. */

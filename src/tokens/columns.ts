@@ -108,6 +108,17 @@ export function csvGetter(
 
 /** A getter over a JSON object's top-level keys, in any case. */
 export function jsonGetter(object: Record<string, unknown>): FieldGetter {
+  // most exports write their keys in lower case: look those up directly, and build the
+  // case-folded map only for an object that has a key in another case
+  let folded = false;
+  for (const key in object) {
+    if (key !== key.toLowerCase()) {
+      folded = true;
+      break;
+    }
+  }
+  if (!folded) return (name) => (Object.hasOwn(object, name) ? object[name] : undefined);
+
   const byName = new Map<string, unknown>();
   for (const [key, value] of Object.entries(object)) {
     const lower = key.toLowerCase();

@@ -3,7 +3,13 @@
  * the platforms' rules, and describing the batch by counts and a content digest. Engine code:
  * no cdktf or constructs import belongs here.
  */
-export { readTokenSource, validateTokenFile, type TokenSource } from "./token-source";
+export {
+  readTokenSource,
+  scanTokenFile,
+  validateTokenFile,
+  type TokenScan,
+  type TokenSource,
+} from "./token-source";
 export { formatTokenIssue, lastSix, TokenSourceError, type TokenSourceErrorCode } from "./errors";
 export {
   checkToken,

@@ -1,10 +1,10 @@
 /**
- * Streaming readers that turn a token file into records, one at a time, each with the 1-based
- * line where it starts. Memory holds one record (and the parser's buffer), whatever the size of
- * the file.
+ * Streaming readers that turn a token file into records, each with the 1-based line where it
+ * starts. They hand records over a chunk at a time (the records of one read of the stream), so
+ * the per-record cost of async iteration is paid once per chunk. Memory holds one chunk (and the
+ * parser's buffer), whatever the size of the file.
  */
 import type { Readable } from "node:stream";
-import { createInterface } from "node:readline";
 import { parse } from "csv-parse";
 import { TokenSourceError } from "./errors";
 
@@ -19,11 +19,14 @@ export type JsonRecord =
   | { readonly line: number; readonly value: unknown }
   | { readonly line: number; readonly error: string };
 
+// CSV records handed over together: csv-parse yields them one at a time
+const CSV_CHUNK = 1000;
+
 /**
  * Reads CSV rows with csv-parse. The first row yielded is the header. Empty lines are skipped;
  * a quoted cell may span lines, and the row's line is the one where it starts.
  */
-export async function* readCsvRecords(stream: Readable, file: string): AsyncGenerator<CsvRecord> {
+export async function* readCsvRecords(stream: Readable, file: string): AsyncGenerator<CsvRecord[]> {
   const parser = parse({ bom: true, raw: true, relax_column_count: true, skip_empty_lines: true });
   stream.on("error", (err) => parser.destroy(err));
   stream.pipe(parser);
@@ -32,12 +35,17 @@ export async function* readCsvRecords(stream: Readable, file: string): AsyncGene
   // line is counted here from the raw text of each record, which includes the empty lines
   // skipped before it
   let cursor = 1;
+  let chunk: CsvRecord[] = [];
   try {
-    for await (const chunk of parser) {
-      const { record, raw } = chunk as { record: string[]; raw: string };
+    for await (const parsed of parser) {
+      const { record, raw } = parsed as { record: string[]; raw: string };
       const line = cursor + leadingBreaks(raw);
       cursor += countBreaks(raw);
-      yield { line, cells: record };
+      chunk.push({ line, cells: record });
+      if (chunk.length === CSV_CHUNK) {
+        yield chunk;
+        chunk = [];
+      }
     }
   } catch (err) {
     if (err instanceof TokenSourceError) throw err;
@@ -50,26 +58,71 @@ export async function* readCsvRecords(stream: Readable, file: string): AsyncGene
   } finally {
     stream.destroy();
   }
+  if (chunk.length > 0) yield chunk;
 }
 
-/** Reads NDJSON: one JSON value per line; blank lines are skipped. */
-export async function* readNdjsonRecords(stream: Readable): AsyncGenerator<JsonRecord> {
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+/**
+ * Reads NDJSON: one JSON value per line; blank lines are skipped. A line ends at `\n`, `\r\n` or
+ * a lone `\r`, as in readline.
+ */
+export async function* readNdjsonRecords(stream: Readable): AsyncGenerator<JsonRecord[]> {
+  stream.setEncoding("utf8");
   let line = 0;
-  try {
-    for await (const text of lines) {
-      line++;
-      const trimmed = line === 1 ? text.replace(/^\uFEFF/, "").trim() : text.trim();
-      if (trimmed === "") continue;
-      try {
-        yield { line, value: JSON.parse(trimmed) as unknown };
-      } catch (err) {
-        yield { line, error: (err as Error).message };
-      }
+  let rest = "";
+  const parseLines = (text: string, last: boolean): JsonRecord[] => {
+    const records: JsonRecord[] = [];
+    const breaks = new LineBreaks(text);
+    let from = 0;
+    for (;;) {
+      const end = breaks.next(from);
+      // a \r at the very end may be the first half of a \r\n split across two reads
+      if (end === -1 || (!last && end === text.length - 1 && text[end] === "\r")) break;
+      record(text.slice(from, end), records);
+      from = text[end] === "\r" && text[end + 1] === "\n" ? end + 2 : end + 1;
     }
+    rest = text.slice(from);
+    if (last && rest !== "") {
+      record(rest, records);
+      rest = "";
+    }
+    return records;
+  };
+  const record = (text: string, into: JsonRecord[]) => {
+    line++;
+    const trimmed = line === 1 ? text.replace(/^\uFEFF/, "").trim() : text.trim();
+    if (trimmed === "") return;
+    try {
+      into.push({ line, value: JSON.parse(trimmed) as unknown });
+    } catch (err) {
+      into.push({ line, error: (err as Error).message });
+    }
+  };
+  try {
+    for await (const text of stream) {
+      const records = parseLines(rest + (text as string), false);
+      if (records.length > 0) yield records;
+    }
+    const records = parseLines(rest, true);
+    if (records.length > 0) yield records;
   } finally {
-    lines.close();
     stream.destroy();
+  }
+}
+
+/** Finds line breaks (\n or \r) in a text, scanning it for each kind only once. */
+class LineBreaks {
+  private n = -2;
+  private r = -2;
+
+  constructor(private readonly text: string) {}
+
+  /** The index of the next \n or \r at or after `from`, or -1. */
+  next(from: number): number {
+    if (this.n !== -1 && this.n < from) this.n = this.text.indexOf("\n", from);
+    if (this.r !== -1 && this.r < from) this.r = this.text.indexOf("\r", from);
+    if (this.r === -1) return this.n;
+    if (this.n === -1) return this.r;
+    return Math.min(this.n, this.r);
   }
 }
 
@@ -82,12 +135,13 @@ export async function* readNdjsonRecords(stream: Readable): AsyncGenerator<JsonR
 export async function* readJsonDocumentRecords(
   stream: Readable,
   file: string,
-): AsyncGenerator<JsonRecord> {
+): AsyncGenerator<JsonRecord[]> {
   stream.setEncoding("utf8");
   const scan = new ElementScanner();
   try {
     for await (const chunk of stream) {
-      yield* scan.push(chunk as string);
+      const records = [...scan.push(chunk as string)];
+      if (records.length > 0) yield records;
     }
   } finally {
     stream.destroy();

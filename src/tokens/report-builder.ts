@@ -12,6 +12,12 @@ import type {
   TokenSourceOptions,
 } from "./types";
 
+// the rejections only a whole-file search for repeats can make
+const REPEAT_CODES: readonly TokenIssueCode[] = [
+  "TOKEN_CLAIMED_TWICE",
+  "TOKEN_REPEATED_DIFFERENTLY",
+];
+
 /** How many rejections and warnings a report keeps by default. */
 export const DEFAULT_KEEP_ISSUES = 100;
 
@@ -29,10 +35,9 @@ export class ReportBuilder {
   private readonly rejectedByCode: Partial<Record<TokenIssueCode, number>> = {};
   private readonly warningsByCode: Partial<Record<TokenIssueCode, number>> = {};
   private readonly skippedByReason: Record<string, number> = {};
-  private readonly rejections: TokenIssue[] = [];
-  private readonly warnings: TokenIssue[] = [];
+  private readonly rejections: FirstIssues;
+  private readonly warnings: FirstIssues;
   private readonly notes: string[] = [];
-  private readonly keep: number;
 
   constructor(
     private readonly options: TokenSourceOptions,
@@ -40,21 +45,40 @@ export class ReportBuilder {
     private readonly format: TokenFileFormat,
     private readonly gzip: boolean,
   ) {
-    this.keep = options.keepIssues ?? DEFAULT_KEEP_ISSUES;
+    const keep = options.keepIssues ?? DEFAULT_KEEP_ISSUES;
+    this.rejections = new FirstIssues(keep);
+    this.warnings = new FirstIssues(keep);
   }
 
-  /** Counts a rejected row and keeps it while fewer than `keepIssues` are kept. */
+  /** Counts a rejected row and keeps it if it is among the `keepIssues` first by line. */
   reject(issue: TokenIssue): void {
     this.rejected++;
     this.rejectedByCode[issue.code] = (this.rejectedByCode[issue.code] ?? 0) + 1;
-    if (this.rejections.length < this.keep) this.rejections.push(issue);
+    this.rejections.add(issue);
   }
 
   /** Counts a warning on a row that is still imported. */
   warn(issue: TokenIssue): void {
     this.warned++;
     this.warningsByCode[issue.code] = (this.warningsByCode[issue.code] ?? 0) + 1;
-    if (this.warnings.length < this.keep) this.warnings.push(issue);
+    this.warnings.add(issue);
+  }
+
+  /**
+   * Takes the repeats a scan of the same file found (their count, and their rejections among the
+   * first kept), for a read that skips them instead of finding them again.
+   */
+  adoptRepeats(scan: TokenReport): void {
+    this.duplicates = scan.counts.duplicates;
+    for (const code of REPEAT_CODES) {
+      const n = scan.rejectedByCode[code] ?? 0;
+      if (n === 0) continue;
+      this.rejected += n;
+      this.rejectedByCode[code] = (this.rejectedByCode[code] ?? 0) + n;
+    }
+    for (const issue of scan.rejections) {
+      if (REPEAT_CODES.includes(issue.code)) this.rejections.add(issue);
+    }
   }
 
   /** Counts a row that does not belong in this import. */
@@ -99,9 +123,45 @@ export class ReportBuilder {
       warningsByCode: this.warningsByCode,
       skippedByReason: this.skippedByReason,
       columns: this.plan === undefined ? {} : describePlan(this.plan),
-      rejections: this.rejections,
-      warnings: this.warnings,
+      rejections: this.rejections.list(),
+      warnings: this.warnings.list(),
       notes: this.notes,
     };
+  }
+}
+
+/**
+ * The `keep` issues of lowest line. Issues arrive nearly in line order (rows are judged a chunk
+ * at a time, so a repeat can be rejected after a later row's rule failure); once full, a later
+ * issue costs one comparison with the highest line kept.
+ */
+class FirstIssues {
+  private readonly kept: TokenIssue[] = [];
+  private highest = -1;
+
+  constructor(private readonly keep: number) {}
+
+  add(issue: TokenIssue): void {
+    if (this.kept.length < this.keep) {
+      this.kept.push(issue);
+      if (this.kept.length === this.keep) this.highest = this.findHighest();
+      return;
+    }
+    if (this.highest === -1 || issue.line >= this.kept[this.highest].line) return;
+    this.kept[this.highest] = issue;
+    this.highest = this.findHighest();
+  }
+
+  /** The kept issues by line. */
+  list(): TokenIssue[] {
+    return [...this.kept].sort((a, b) => a.line - b.line);
+  }
+
+  private findHighest(): number {
+    let highest = 0;
+    for (let i = 1; i < this.kept.length; i++) {
+      if (this.kept[i].line > this.kept[highest].line) highest = i;
+    }
+    return this.kept.length === 0 ? -1 : highest;
   }
 }

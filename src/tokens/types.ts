@@ -66,14 +66,6 @@ export interface TokenSourceOptions {
    */
   readonly acceptInstallationIds?: boolean;
   /**
-   * Skip the search for repeated tokens, the slowest step of a read. Only for a caller that
-   * has read the same file before and found no repeats (the import engine's second pass): a
-   * repeat is then yielded twice, and the digest, which leaves repeats out, tells the files
-   * apart.
-   * @default false
-   */
-  readonly skipRepeatCheck?: boolean;
-  /**
    * How many rejections and warnings the report keeps in full; all are counted.
    * @default 100
    */
@@ -162,8 +154,9 @@ export interface TokenReport {
   readonly platform: Platform;
   readonly mode: ImportMode;
   /**
-   * `sha256:` and the hex SHA-256 of the valid rows, normalised, in file order. The same content
-   * gives the same digest on any machine; a changed token, external_id or attribute changes it.
+   * `sha256:` and the hex SHA-256 of every row that passed the rules (repeats included),
+   * normalised, in file order. The same content gives the same digest on any machine (whatever
+   * the encoding, line endings, gzip or column order); a changed, added or removed row changes it.
    */
   readonly digest: string;
   readonly counts: TokenCounts;

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { Ledger, LedgerError, tokenKey } from "../../src/engine/ledger";
 
 const IDENTITY = { sourceDigest: "a".repeat(64), appId: "app-1", mode: "anonymous" as const };
@@ -57,6 +58,30 @@ describe("Ledger", () => {
     expect(() => Ledger.open(path, { ...IDENTITY, sourceDigest: "b".repeat(64) })).toThrow(
       /records another import .* use another --ledger path or delete that file/,
     );
+  });
+
+  it("refuses a ledger written in another layout instead of misreading it", () => {
+    // a ledger of an earlier version: an identity but no layout record
+    const path = join(dir, "old.sqlite");
+    const db = new Database(path);
+    db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    db.prepare("INSERT INTO meta VALUES ('identity', ?)").run(JSON.stringify(IDENTITY));
+    db.close();
+    expect(() => Ledger.open(path, IDENTITY)).toThrow(/another version.*delete it/);
+  });
+
+  it("reads the outcomes of a run of lines at once, and checks each line's token", () => {
+    const ledger = Ledger.open(join(dir, "l.sqlite"), IDENTITY);
+    ledger.recordOutcome([
+      { key: tokenKey("a"), line: 2, outcome: "accepted" },
+      { key: tokenKey("c"), line: 4, outcome: "rejected", code: "x" },
+    ]);
+    const run = [2, 3, 4].map((line, i) => ({ line, key: tokenKey("abc"[i]) }));
+    expect(ledger.outcomes(run)).toEqual(["accepted", undefined, "rejected"]);
+    expect(() => ledger.outcomes([{ line: 2, key: tokenKey("z") }])).toThrow(
+      /holds another token for line 2/,
+    );
+    ledger.close();
   });
 
   it("never writes a token into the file", () => {

@@ -99,6 +99,7 @@ describe("the Android receiver settings handler", () => {
       app_id: APP.android,
       app_path: "acme/android",
       app_name: "Acme Android",
+      receiver: "custom",
       key_value_pairs: { sender: "acme-legacy", display: "legacy" },
       flatten: true,
       ...extra,
@@ -106,7 +107,9 @@ describe("the Android receiver settings handler", () => {
 
   it("switches flattening on in the emulator through its admin API", async () => {
     const log = await handle("create", receiver());
-    expect(log[0]).toContain("emulator: flattening on");
+    expect(log).toEqual([
+      `[acme/legacy-receiver] emulator: the emulator's app ${APP.android} is flattened, as declared`,
+    ]);
     const apps = (await admin(url(), "GET", "/apps")).body.apps;
     expect(apps.find((a: any) => a.appId === APP.android).flatten).toBe(true);
   });
@@ -114,12 +117,13 @@ describe("the Android receiver settings handler", () => {
   it("against Braze stays pending without a confirmation and prints the request", async () => {
     const err = await failure(handle("create", receiver({ endpoint: "US-03" })));
     expect(err.code).toBe("FLATTEN_PENDING");
-    expect(err.message).toContain("set `flattenConfirmation`");
+    expect(err.message).toContain("`flattenConfirmation` on this construct");
     const printed = await captureLog(receiver({ endpoint: "US-03" }));
+    expect(printed[0]).toBe("[acme/legacy-receiver] request to send to Braze:");
     expect(printed.join("\n")).toContain(
-      `Please enable flattening of custom key-value pairs for the Android app "Acme Android" (app_id ${APP.android})`,
+      `Please switch on the flattening of Android push key-value pairs for the Android app "Acme Android" (app_id ${APP.android})`,
     );
-    expect(printed.join("\n")).toContain("sender = acme-legacy");
+    expect(printed.join("\n")).toContain("sender");
   });
 
   it("treats a loopback server that is not the emulator as Braze", async () => {
@@ -140,14 +144,16 @@ describe("the Android receiver settings handler", () => {
       "create",
       receiver({ endpoint: "US-03", flatten_confirmation: "ticket 4711" } as never),
     );
-    expect(log).toEqual([
-      `[acme/legacy-receiver] flattening for app ${APP.android} confirmed by Braze (ticket 4711)`,
-    ]);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toContain(
+      `Braze confirmed app ${APP.android} flattened (reference ticket 4711)`,
+    );
   });
 
-  it("records pairs that need no flattening, and retains Braze's setting on destroy", async () => {
+  it("applies a setting without flattening, and retains Braze's setting on destroy", async () => {
+    await admin(url(), "POST", `/apps/${APP.android}/flatten`, { flatten: true });
     expect((await handle("create", receiver({ flatten: false } as never)))[0]).toContain(
-      "recorded 2 key-value pairs",
+      "is not flattened, as declared",
     );
     expect((await handle("destroy", receiver()))[0]).toContain("stay as they are");
   });

@@ -453,14 +453,7 @@ describe("the digest", () => {
     const gz = join(dir, "digest.csv.gz");
     writeFileSync(
       gz,
-      gzipSync(
-        [
-          "token,external_id",
-          `${apnsToken(1)},u-1`,
-          `${apnsToken(1)},u-1`,
-          `${apnsToken(2)},u-2`,
-        ].join("\n"),
-      ),
+      gzipSync(["token,external_id", `${apnsToken(1)},u-1`, `${apnsToken(2)},u-2`].join("\n")),
     );
 
     const digests = await Promise.all(
@@ -472,11 +465,25 @@ describe("the digest", () => {
 
     // the normalised form: a version line, then one JSON array per row
     const expected = createHash("sha256")
-      .update("braze-push-migrate/tokens/v1 ios identified\n")
+      .update("braze-push-migrate/tokens/v2 ios identified\n")
       .update(`${JSON.stringify([apnsToken(1), "u-1", null, null, null, null, {}])}\n`)
       .update(`${JSON.stringify([apnsToken(2), "u-2", null, null, null, null, {}])}\n`)
       .digest("hex");
     expect(digests).toEqual([`sha256:${expected}`, `sha256:${expected}`, `sha256:${expected}`]);
+  });
+
+  it("covers repeated rows too, so an added duplicate changes it", async () => {
+    const once = write("digest-once.csv", ["token,external_id", `${apnsToken(1)},u-1`]);
+    const twice = write("digest-twice.csv", [
+      "token,external_id",
+      `${apnsToken(1)},u-1`,
+      `${apnsToken(1)},u-1`,
+    ]);
+    const [a, b] = await Promise.all(
+      [once, twice].map((file) => validateTokenFile({ file, platform: "ios", mode: "identified" })),
+    );
+    expect(b.counts).toMatchObject({ valid: 1, duplicates: 1 });
+    expect(a.digest).not.toBe(b.digest);
   });
 
   it("changes when a token changes", async () => {
