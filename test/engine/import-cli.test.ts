@@ -1,5 +1,14 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -144,6 +153,24 @@ describe("the import command of the built CLI", () => {
     }
   });
 
+  it("writes neither the key nor a whole token into any file, wherever it writes", async () => {
+    // the default ledger folder under the working directory, temporary files under TMPDIR
+    const tmp = join(dir, "tmp");
+    mkdirSync(tmp);
+    const file = androidFile(300);
+    const argv = [CLI, "import", file, "--app-id", APP.android, "--platform", "android"];
+    const res = await run([...argv, "--mode", "anonymous"], { ...env(), TMPDIR: tmp });
+    expect(res.code).toBe(0);
+
+    const written = listFiles(dir).filter((path) => path !== file);
+    expect(written.some((path) => path.includes(".braze-push-migrate"))).toBe(true);
+    for (const path of written) {
+      const bytes = readFileSync(path).toString("latin1");
+      expect(bytes).not.toContain(KEY);
+      for (let i = 0; i < 300; i += 37) expect(bytes).not.toContain(fcmToken(i));
+    }
+  });
+
   it("needs no key for a dry run and exits 2 when the file has rejected rows", async () => {
     const file = join(dir, "web.ndjson");
     writeFileSync(file, `{"token":"https://fcm.googleapis.com/fcm/send/abc"}\n`);
@@ -164,3 +191,10 @@ describe("the import command of the built CLI", () => {
     expect(res.stderr.toString()).toContain("BRAZE_API_KEY");
   });
 });
+
+function listFiles(root: string): string[] {
+  return readdirSync(root).flatMap((name) => {
+    const path = join(root, name);
+    return statSync(path).isDirectory() ? listFiles(path) : [path];
+  });
+}

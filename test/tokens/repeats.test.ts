@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -9,6 +9,7 @@ import {
   type TokenRow,
 } from "../../src/tokens";
 import { hash52, hashParts } from "../../src/tokens/hash";
+import { RepeatFinder } from "../../src/tokens/repeat-finder";
 import { apnsToken } from "../helpers";
 
 let dir: string;
@@ -143,6 +144,33 @@ describe("repeats across a whole file", () => {
       ["APNS_NOT_HEX", 5],
     ]);
     expect(report.counts.rejected).toBe(6);
+  });
+});
+
+describe("the repeat finder's temporary files", () => {
+  it("hold hashes and last-6 characters, never a whole token, and are gone after close", () => {
+    const before = new Set(leftovers());
+    const finder = new RepeatFinder();
+    const tokens = Array.from({ length: 3000 }, (_, i) => apnsToken(i));
+    tokens.forEach((token, i) => finder.add(token, "u-1", `["${token}"]`, i + 2));
+    finder.add(tokens[0], "u-2", `["${tokens[0]}","x"]`, 3002);
+    const conflicts: unknown[] = [];
+    const found = finder.finish((c) => conflicts.push(c));
+
+    const mine = leftovers().filter((name) => !before.has(name));
+    expect(mine).toHaveLength(1);
+    const files = readdirSync(join(tmpdir(), mine[0]));
+    expect(files.length).toBeGreaterThan(0);
+    for (const name of files) {
+      const bytes = readFileSync(join(tmpdir(), mine[0], name)).toString("latin1");
+      for (const token of tokens.slice(0, 50)) expect(bytes).not.toContain(token);
+    }
+    expect(found.lines).toEqual(new Uint32Array([3002]));
+    expect(conflicts).toEqual([
+      { line: 3002, otherLine: 2, sameOwner: false, lastSix: `…${tokens[0].slice(-6)}` },
+    ]);
+    finder.close();
+    expect(leftovers().filter((name) => !before.has(name))).toEqual([]);
   });
 });
 
