@@ -10,6 +10,8 @@ export interface CliRun {
   readonly code: number | null;
   /** stdout and stderr together, without terminal colours. */
   readonly output: string;
+  /** stdout alone. */
+  readonly stdout: string;
 }
 
 /** Every line any CLI run of a test file printed, for the scans at the end. */
@@ -23,14 +25,18 @@ export function startCli(
 ): { child: ChildProcess; done: Promise<CliRun> } {
   const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: "pipe" });
   let output = "";
-  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+  let stdout = "";
+  child.stdout!.on("data", (c: Buffer) => {
+    output += c.toString();
+    stdout += c.toString();
+  });
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
   const done = new Promise<CliRun>((resolve) => {
     child.on("close", (code) => {
       // terminal colours (ESC [ ... m) out, so assertions read plain text
       const clean = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
       capturedLogs.push(clean);
-      resolve({ code, output: clean });
+      resolve({ code, output: clean, stdout });
     });
   });
   return { child, done };

@@ -206,6 +206,11 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
     expect(run.output).toContain("no changes: Braze is as declared");
     expect(run.output).not.toContain("handler create");
     expect(await stats()).toEqual(before);
+
+    // --json: the summary alone on stdout, terraform's output on stderr
+    const json = await cli(["plan", "--json", "--skip-synth"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ changes: [], unchanged: 5, tokensToSend: 0 });
   });
 
   it("plan shows a changed file as a replacement that sends the new file again", async () => {
