@@ -1,6 +1,7 @@
 /**
  * braze-push-migrate: move existing APNs and FCM push tokens into Braze as infrastructure as
- * code. This entry point exports the engine; the CDKTF constructs live in `./constructs`.
+ * code. This entry point exports the engine and the CDKTF constructs (`./constructs`, the only
+ * part that imports cdktf).
  */
 export { startEmulator, type EmulatorOptions, type RunningEmulator } from "./emulator/server";
 export {
@@ -18,3 +19,6 @@ export * from "./push/render";
 export * from "./push/receivers";
 export * from "./client";
 export * from "./tokens";
+export * from "./constructs";
+export * from "./manifest";
+export { runHandler, HandlerError, type HandlerErrorCode } from "./handlers";

@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { registerDemoCommand } from "./demo-command";
 import { registerEmulatorCommand } from "./emulator-command";
+import { registerHandlerCommand } from "./handler-command";
 import { registerImportCommand } from "./import-command";
 import { registerValidateCommand } from "./validate-command";
+import { registerWorkflowCommands } from "./workflow-commands";
 
 const program = new Command();
 program
@@ -17,6 +19,8 @@ registerEmulatorCommand(program);
 registerDemoCommand(program);
 registerValidateCommand(program);
 registerImportCommand(program);
+registerHandlerCommand(program);
+registerWorkflowCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`braze-push-migrate: error: ${err instanceof Error ? err.message : String(err)}`);

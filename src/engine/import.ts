@@ -49,6 +49,12 @@ export interface ImportOptions {
   readonly dryRun?: boolean;
   /** Called after each request settles. */
   readonly onProgress?: (progress: ImportProgress) => void;
+  /**
+   * The digest the caller declared for this file (e.g. a Terraform manifest): when the file's
+   * digest differs, nothing is sent and an ImportError says so.
+   * @default - any content is imported
+   */
+  readonly expectedDigest?: string;
 }
 
 /** Progress of a running import. */
@@ -136,6 +142,20 @@ export async function runImport(options: ImportOptions): Promise<ImportReport> {
     requests: 0,
     seconds: { validate, send: 0 },
   };
+  if (options.expectedDigest !== undefined && source.digest !== options.expectedDigest) {
+    throw new ImportError(
+      `${options.source.file} has digest ${source.digest}, not the declared ` +
+        `${options.expectedDigest}: the file changed after it was declared; declare it again`,
+      {
+        ...base,
+        settledBefore: 0,
+        leftInDoubt: 0,
+        linesInDoubt: [],
+        brazeRejections: [],
+        complete: false,
+      },
+    );
+  }
   if (options.dryRun) {
     return {
       ...base,
