@@ -1,8 +1,17 @@
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { apply, plan, synth, WorkflowError, type WorkflowOptions } from "../workflow";
-import type { PlanSummary } from "../workflow/plan-summary";
+import {
+  apply,
+  formatPlanMarkdown,
+  formatPlanSummary,
+  plan,
+  planReport,
+  synth,
+  WorkflowError,
+  type PlanReport,
+  type WorkflowOptions,
+} from "../workflow";
 import { fail, log } from "./output";
 
 interface WorkflowFlags {
@@ -11,6 +20,7 @@ interface WorkflowFlags {
   stack?: string;
   skipSynth?: boolean;
   json?: boolean;
+  format?: string;
   autoApprove?: boolean;
   resendInDoubt?: boolean;
 }
@@ -31,12 +41,28 @@ export function registerWorkflowCommands(program: Command): void {
     },
   );
 
-  common(program.command("plan").description("synth, then plan a stack and summarise the plan"))
-    .option("--json", "print the summary as one JSON object (terraform's output goes to stderr)")
+  common(
+    program
+      .command("plan")
+      .description(
+        "synth, then plan the stack (every stack without --stack) and summarise the plan; " +
+          "exit 0: no changes, 2: changes, 1: an error",
+      ),
+  )
+    .option("--json", "print the summary as one JSON object (same as --format json)")
+    .option(
+      "--format <format>",
+      "text, markdown (for a pull-request comment) or json; with markdown and json terraform's " +
+        "output goes to stderr",
+      "text",
+    )
     .action(async (flags: WorkflowFlags) => {
       await guard(async () => {
-        const { summary, lines } = await plan(options(flags));
-        printSummary(flags, lines, summary);
+        const format = planFormat(flags);
+        const report = await plan({ ...options(flags), terraformToStderr: format !== "text" });
+        console.log(formatReport(format, report));
+        // as terraform plan -detailed-exitcode
+        process.exitCode = report.changed ? 2 : 0;
       });
     });
 
@@ -64,7 +90,8 @@ export function registerWorkflowCommands(program: Command): void {
               autoApprove: flags.autoApprove === true,
               resendInDoubt: flags.resendInDoubt === true,
               confirm: process.stdin.isTTY ? confirm : undefined,
-              print: (lines, summary) => printSummary(flags, lines, summary),
+              print: (lines, summary) =>
+                console.log(flags.json ? JSON.stringify(planReport([summary])) : lines.join("\n")),
             },
             destroy,
           );
@@ -88,15 +115,36 @@ function options(flags: WorkflowFlags): WorkflowOptions {
     output: flags.output,
     stack: flags.stack,
     skipSynth: flags.skipSynth === true,
-    json: flags.json === true,
+    terraformToStderr: flags.json === true,
     // dist/src/cli/index.js, the script this process runs
     cliScript: join(__dirname, "index.js"),
     log,
   };
 }
 
-function printSummary(flags: WorkflowFlags, lines: string[], summary: PlanSummary): void {
-  console.log(flags.json ? JSON.stringify(summary) : lines.join("\n"));
+type PlanFormat = "text" | "markdown" | "json";
+
+function planFormat(flags: WorkflowFlags): PlanFormat {
+  const format = flags.format ?? "text";
+  if (format !== "text" && format !== "markdown" && format !== "json") {
+    throw new WorkflowError(
+      "BAD_OPTION",
+      `--format must be text, markdown or json, got "${format}"`,
+    );
+  }
+  if (flags.json === true && format !== "text" && format !== "json") {
+    throw new WorkflowError(
+      "BAD_OPTION",
+      `--json and --format ${format} ask for two formats: give one`,
+    );
+  }
+  return flags.json === true ? "json" : format;
+}
+
+function formatReport(format: PlanFormat, report: PlanReport): string {
+  if (format === "json") return JSON.stringify(report, null, 2);
+  if (format === "markdown") return formatPlanMarkdown(report).trimEnd();
+  return report.stacks.map((s) => formatPlanSummary(s).join("\n")).join("\n\n");
 }
 
 async function confirm(): Promise<boolean> {

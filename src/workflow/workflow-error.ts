@@ -6,7 +6,8 @@ export type WorkflowErrorCode =
   | "SYNTH_FAILED"
   | "NO_APP_COMMAND"
   | "STACK_UNKNOWN"
-  | "NOT_CONFIRMED";
+  | "NOT_CONFIRMED"
+  | "BAD_OPTION";
 
 /** A workflow step failed; the message says which and what to do. */
 export class WorkflowError extends Error {

@@ -6,7 +6,15 @@ import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { OPERATOR_ENV } from "../manifest/constants";
 import { createBinShim } from "./bin-shim";
-import { formatPlanSummary, summarisePlan, type PlanSummary } from "./plan-summary";
+import { receiverTargets } from "./plan-receivers";
+import {
+  formatPlanSummary,
+  plannedManifests,
+  planReport,
+  summarisePlan,
+  type PlanReport,
+  type PlanSummary,
+} from "./plan-summary";
 import {
   pickStack,
   readProjectConfig,
@@ -14,7 +22,7 @@ import {
   synthesisedStacks,
   type SynthesisedStack,
 } from "./synth";
-import { checkTerraform, terraformStep, type TerraformRunOptions } from "./terraform";
+import { checkTerraform, runTerraform, terraformStep, type TerraformRunOptions } from "./terraform";
 import { WorkflowError } from "./workflow-error";
 
 /** What every workflow command takes. */
@@ -33,8 +41,8 @@ export interface WorkflowOptions {
   readonly cliScript: string;
   /** Prints a status line. */
   readonly log: (line: string) => void;
-  /** Sends terraform's own output to stderr, keeping stdout for JSON. */
-  readonly json?: boolean;
+  /** Sends terraform's own output to stderr, keeping stdout for the summary (JSON, Markdown). */
+  readonly terraformToStderr?: boolean;
 }
 
 /** What apply and destroy also take. */
@@ -68,29 +76,62 @@ export async function synth(options: WorkflowOptions): Promise<SynthesisedStack[
   return synthesisedStacks(options.cwd, output);
 }
 
-/** Synthesises, plans, and returns the summary (the plan file stays for apply). */
-export async function plan(
+/** One stack's plan: the summary, its lines of text; the plan file stays for apply. */
+export interface StackPlan {
+  readonly stack: SynthesisedStack;
+  readonly summary: PlanSummary;
+  readonly lines: string[];
+}
+
+/**
+ * Synthesises, then plans the stack `--stack` names, or every stack when it names none, and
+ * returns the report. `changed` follows `terraform plan -detailed-exitcode` of each stack.
+ */
+export async function plan(options: WorkflowOptions): Promise<PlanReport> {
+  const stacks = await synth(options);
+  const chosen = options.stack === undefined ? stacks : [pickStack(stacks, options.stack)];
+  if (chosen.length === 0) {
+    throw new WorkflowError("STACK_UNKNOWN", "the app synthesised no stack: nothing to plan");
+  }
+  const summaries: PlanSummary[] = [];
+  for (const stack of chosen) summaries.push((await planStack(options, stack)).summary);
+  return planReport(summaries);
+}
+
+/** Plans one synthesised stack (its destruction with `destroy`) and summarises the plan. */
+export async function planStack(
   options: WorkflowOptions,
+  stack: SynthesisedStack,
   destroy = false,
-): Promise<{ stack: SynthesisedStack; summary: PlanSummary; lines: string[] }> {
-  const stack = pickStack(await synth(options), options.stack);
-  return withTerraform(options, stack, false, async (run) => {
+): Promise<StackPlan> {
+  return withTerraform(options, stack, false, async (run, env) => {
     const planFile = join(stack.dir, PLAN_FILE);
-    await terraformStep(
-      destroy ? "plan -destroy" : "plan",
-      ["plan", "-input=false", `-out=${PLAN_FILE}`, ...(destroy ? ["-destroy"] : [])],
-      run("inherit"),
-    );
+    const args = ["plan", "-input=false", "-detailed-exitcode", `-out=${PLAN_FILE}`];
+    const planned = await runTerraform([...args, ...(destroy ? ["-destroy"] : [])], run("inherit"));
+    // -detailed-exitcode: 0 no changes, 2 changes, 1 an error
+    if (planned.code !== 0 && planned.code !== 2) {
+      throw new WorkflowError(
+        "TERRAFORM_FAILED",
+        `terraform ${destroy ? "plan -destroy" : "plan"} failed (exit ${planned.code}) in ` +
+          `${stack.dir}; its output above says why`,
+      );
+    }
     const shown = await terraformStep("show", ["show", "-json", PLAN_FILE], run("capture"));
     if (!existsSync(planFile)) throw new WorkflowError("TERRAFORM_FAILED", "no plan was written");
-    const summary = summarisePlan(shown.stdout);
-    return { stack, summary, lines: formatPlanSummary(stack.name, summary) };
+    const targets = await receiverTargets(plannedManifests(shown.stdout), env);
+    const summary = summarisePlan(shown.stdout, {
+      stack: stack.name,
+      changed: planned.code === 2,
+      receiverTargets: targets,
+    });
+    return { stack, summary, lines: formatPlanSummary(summary) };
   });
 }
 
 /** Plans, shows the summary, asks (unless auto-approved), then applies that very plan. */
 export async function apply(options: ChangeOptions, destroy = false): Promise<PlanSummary> {
-  const { stack, summary, lines } = await plan(options, destroy);
+  const stack = pickStack(await synth(options), options.stack);
+  const { summary, lines } = await planStack(options, stack, destroy);
   options.print(lines, summary);
   const planFile = join(stack.dir, PLAN_FILE);
   try {
@@ -131,7 +172,10 @@ async function withTerraform<T>(
   options: WorkflowOptions,
   stack: SynthesisedStack,
   initialised: boolean,
-  body: (run: (output: TerraformRunOptions["output"]) => TerraformRunOptions) => Promise<T>,
+  body: (
+    run: (output: TerraformRunOptions["output"]) => TerraformRunOptions,
+    env: NodeJS.ProcessEnv,
+  ) => Promise<T>,
 ): Promise<T> {
   const shim = createBinShim(options.cliScript);
   try {
@@ -148,14 +192,14 @@ async function withTerraform<T>(
     const run = (output: TerraformRunOptions["output"]) => ({
       cwd: stack.dir,
       env,
-      output: output === "inherit" && options.json ? ("stderr" as const) : output,
+      output: output === "inherit" && options.terraformToStderr ? ("stderr" as const) : output,
     });
     checkTerraform(env);
     if (!initialised) {
       options.log(`terraform init in ${stack.dir}`);
       await terraformStep("init", ["init", "-input=false"], run("inherit"));
     }
-    return await body(run);
+    return await body(run, env);
   } finally {
     shim.dispose();
   }

@@ -210,13 +210,16 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
     // --json: the summary alone on stdout, terraform's output on stderr
     const json = await cli(["plan", "--json", "--skip-synth"]);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({ changes: [], unchanged: 5, tokensToSend: 0 });
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ version: 1, changed: false });
+    expect(report.stacks[0]).toMatchObject({ changes: [], unchanged: 5, tokensToSend: 0 });
   });
 
   it("plan shows a changed file as a replacement that sends the new file again", async () => {
     writeAndroid("android.ndjson", androidTokens(200, 6));
     const run = await cli(["plan"]);
-    expect(run.code).toBe(0);
+    // as terraform plan -detailed-exitcode: 2 when there are changes
+    expect(run.code).toBe(2);
     expect(run.output).toMatch(/# terraform_data\.android-anonymous must be replaced/);
     expect(run.output).toContain('-/+ resource "terraform_data" "android-anonymous"');
     expect(run.output).toMatch(
@@ -283,6 +286,7 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
     expect(landed).toBeLessThan(1500);
 
     const plan = await cli(["plan"]);
+    expect(plan.code).toBe(2);
     expect(plan.output).toContain("↻ batch acme/android-bulk: retry of a failed import");
     const run = await cli(["apply", "--auto-approve"]);
     expect(run.code).toBe(0);
