@@ -39,6 +39,13 @@ function synthJson(stack: BrazeMigrationStack): any {
   return JSON.parse(Testing.synth(stack));
 }
 
+/** Every string value of a JSON document. */
+function strings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (value === null || typeof value !== "object") return [];
+  return Object.values(value).flatMap(strings);
+}
+
 async function prepareError(app: App): Promise<MigrationValidationError> {
   try {
     await prepareMigrations(app);
@@ -82,6 +89,61 @@ describe("BrazeMigrationStack", () => {
     expect(json.terraform.backend.s3.bucket).toBe("state");
     expect(json.terraform.backend.local).toBeUndefined();
   });
+
+  it.each([
+    [
+      "s3",
+      async (stack: BrazeMigrationStack) => {
+        const { S3Backend } = await import("cdktf");
+        new S3Backend(stack, {
+          bucket: "acme-state",
+          key: "braze-push-migrate/acme.tfstate",
+          region: "eu-west-1",
+          encrypt: true,
+          dynamodbTable: "terraform-locks",
+        });
+      },
+      {
+        bucket: "acme-state",
+        key: "braze-push-migrate/acme.tfstate",
+        region: "eu-west-1",
+        encrypt: true,
+        dynamodb_table: "terraform-locks",
+      },
+    ],
+    [
+      "remote",
+      async (stack: BrazeMigrationStack) => {
+        const { NamedRemoteWorkspace, RemoteBackend } = await import("cdktf");
+        new RemoteBackend(stack, {
+          organization: "acme",
+          workspaces: new NamedRemoteWorkspace("braze-migration"),
+        });
+      },
+      { organization: "acme", workspaces: { name: "braze-migration" } },
+    ],
+  ])(
+    "synthesises a declared %s backend as declared, with no path of this machine",
+    async (type, declare, expected) => {
+      // GIVEN a stack with a batch (an asset copy) and a remote backend
+      const { app, stack, ios } = migration();
+      const file = csvFile(tmp.path, `backend-${type}.csv`, "token,external_id", iosRows(900, 2));
+      new TokenImportBatch(stack, "ios-users", { app: ios, source: file, mode: "identified" });
+      await declare(stack);
+
+      // WHEN it is synthesised
+      await prepareMigrations(app);
+      const text = Testing.synth(stack);
+
+      // THEN the backend is the declared one alone, and nothing names a local path
+      const json = JSON.parse(text);
+      expect(Object.keys(json.terraform.backend)).toEqual([type]);
+      expect(json.terraform.backend[type]).toEqual(expected);
+      expect(text).not.toContain(tmp.path);
+      expect(text).not.toContain(process.cwd());
+      expect(strings(json).filter((v) => isAbsolute(v))).toEqual([]);
+    },
+  );
 
   it("writes the endpoint and the key variable's NAME into every manifest", async () => {
     const { app, stack } = migration({ endpoint: "EU-01", apiKeyEnvVar: "ACME_BRAZE_KEY" });
