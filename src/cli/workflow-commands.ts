@@ -48,6 +48,7 @@ export function registerWorkflowCommands(program: Command): void {
         "synth, then plan the stack (every stack without --stack) and summarise the plan; " +
           "exit 0: no changes, 2: changes, 1: an error",
       ),
+    "the stack to plan (default: every stack)",
   )
     .option("--json", "print the summary as one JSON object (same as --format json)")
     .option(
@@ -100,11 +101,14 @@ export function registerWorkflowCommands(program: Command): void {
   }
 }
 
-function common(command: Command): Command {
+function common(
+  command: Command,
+  stackHelp = "the stack to work on (needed when the app has several)",
+): Command {
   return command
     .option("--app <command>", "the command that synthesises the app (default: cdktf.json's app)")
     .option("--output <dir>", "the synth output folder (default: cdktf.json's output, cdktf.out)")
-    .option("--stack <name>", "the stack to work on (needed when the app has several)")
+    .option("--stack <name>", stackHelp)
     .option("--skip-synth", "use the synthesised folder as it is (e.g. from an earlier CI job)");
 }
 
