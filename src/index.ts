@@ -18,3 +18,4 @@ export * from "./push/render";
 export * from "./push/receivers";
 export * from "./client";
 export * from "./tokens";
+export * from "./drift";
