@@ -138,5 +138,5 @@ function cell(text: string): string {
 }
 
 function code(text: string): string {
-  return text === "" ? "" : `\`${text.replace(/`/g, "'")}\``;
+  return text === "" ? "" : `\`${cell(text.replace(/`/g, "'"))}\``;
 }
