@@ -1,20 +1,14 @@
-import { join, relative, resolve } from "node:path";
+import { join } from "node:path";
 import type { Command } from "commander";
-import { defaultLedgerPath } from "../engine/import";
 import {
-  checkDrift,
   DRIFT_EXIT_ERROR,
   driftExitCode,
   formatDriftJson,
   formatDriftMarkdown,
-  type DeclaredBatch,
   type DriftReport,
 } from "../drift";
-import { sourceOptions } from "../handlers/batch-handler";
-import { endpointOf, processContext } from "../handlers/handler-context";
-import { OPERATOR_ENV } from "../manifest/constants";
-import type { Manifest } from "../manifest/manifest";
-import { appliedManifests, WorkflowError } from "../workflow";
+import { WorkflowError } from "../workflow";
+import { checkStackDrift, EMULATOR_ALL_USERS } from "../workflow/stack-drift";
 import { fail, log } from "./output";
 
 interface DriftFlags {
@@ -27,11 +21,6 @@ interface DriftFlags {
   segmentId?: string;
   deviceIdThreshold?: string;
 }
-
-// the segment holding every user in the emulator, unless its config names another
-const EMULATOR_ALL_USERS = "all-users";
-
-type BatchManifest = Extract<Manifest, { kind: "token-import-batch" }>;
 
 /**
  * `braze-push-migrate drift`: every token of the batches Terraform applied (read from the
@@ -72,7 +61,19 @@ export function registerDriftCommand(program: Command): void {
 
       let report: DriftReport;
       try {
-        report = await runDrift(flags, threshold, format === "text");
+        report = await checkStackDrift({
+          cwd: process.cwd(),
+          app: flags.app,
+          output: flags.output,
+          stack: flags.stack,
+          skipSynth: flags.skipSynth === true,
+          // terraform's own output to stderr: stdout carries the report
+          json: true,
+          cliScript: join(__dirname, "index.js"),
+          log: format === "text" ? log : () => undefined,
+          segmentId: flags.segmentId,
+          deviceIdThreshold: threshold,
+        });
       } catch (err) {
         if (err instanceof WorkflowError) fail(err.message, err.exitCode);
         fail(err instanceof Error ? err.message : String(err), DRIFT_EXIT_ERROR);
@@ -82,73 +83,6 @@ export function registerDriftCommand(program: Command): void {
       else console.log(formatDriftText(report));
       process.exitCode = driftExitCode(report);
     });
-}
-
-async function runDrift(
-  flags: DriftFlags,
-  deviceIdThreshold: number | undefined,
-  chatty: boolean,
-): Promise<DriftReport> {
-  const cwd = process.cwd();
-  const applied = await appliedManifests({
-    cwd,
-    app: flags.app,
-    output: flags.output,
-    stack: flags.stack,
-    skipSynth: flags.skipSynth === true,
-    // terraform's own output to stderr: stdout carries the report
-    json: true,
-    cliScript: join(__dirname, "index.js"),
-    log: chatty ? log : () => undefined,
-  });
-  const manifests = applied.manifests.filter(
-    (m): m is BatchManifest => m.kind === "token-import-batch",
-  );
-  if (manifests.length === 0) {
-    log(`stack ${applied.stack.name} has no applied token import batch: nothing declared to check`);
-  }
-
-  const ledgerDir =
-    process.env[OPERATOR_ENV.ledgerDir] ?? resolve(cwd, ".braze-push-migrate", "ledgers");
-  const batches: DeclaredBatch[] = manifests.map((m) => {
-    // the manifest's file is relative to the stack's directory, where terraform ran
-    const file = relative(cwd, resolve(applied.stack.dir, m.file));
-    const source = sourceOptions(m, file);
-    return {
-      id: m.construct_path,
-      appId: m.app_id,
-      appName: m.app_name,
-      platform: m.platform,
-      mode: m.mode,
-      source,
-      digest: m.digest,
-      tokens: m.counts.valid,
-      ledgerPath: defaultLedgerPath({ appId: m.app_id, ledgerDir, source }, m.digest),
-    };
-  });
-
-  // one workspace per stack: the client of its first resource (endpoint and key variable)
-  const first = applied.manifests[0];
-  if (first === undefined) {
-    throw new Error(
-      `stack ${applied.stack.name} has nothing applied: run braze-push-migrate apply first`,
-    );
-  }
-  const context = processContext(process.env, log);
-  let segmentId = flags.segmentId;
-  if (
-    segmentId === undefined &&
-    (await context.emulator.isEmulator(endpointOf(first, process.env)))
-  ) {
-    segmentId = EMULATOR_ALL_USERS;
-    if (chatty) log(`the endpoint is the local emulator: segment ${segmentId} holds every user`);
-  }
-  const client = context.client(first);
-  try {
-    return await checkDrift(client, batches, { segmentId, deviceIdThreshold });
-  } finally {
-    await client.close();
-  }
 }
 
 /** The report for a terminal: the summary, then each batch and its drifted tokens. */
