@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { registerAndroidCommands } from "./android-command";
 import { registerDemoCommand } from "./demo-command";
 import { registerEmulatorCommand } from "./emulator-command";
 import { registerHandlerCommand } from "./handler-command";
@@ -21,6 +22,7 @@ registerValidateCommand(program);
 registerImportCommand(program);
 registerHandlerCommand(program);
 registerWorkflowCommands(program);
+registerAndroidCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`braze-push-migrate: error: ${err instanceof Error ? err.message : String(err)}`);
