@@ -60,7 +60,9 @@ export function printPreview(
     process.stdout.write(formatPreviewText(preview));
   }
   warn(preview.warnings);
-  for (const issue of preview.issues) log(`${issue.severity}: ${issue.code}: ${issue.message}`);
+  for (const issue of preview.issues) {
+    log(`warning: ${issue.code} (${issue.severity} of the declared setting): ${issue.message}`);
+  }
 }
 
 /**

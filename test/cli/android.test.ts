@@ -5,7 +5,7 @@
  * emulator on port 0 for the test sends.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { admin, APP, fcmToken, post, useEmulator } from "../helpers";
@@ -154,6 +154,32 @@ describe("android preview of a project's own stacks", () => {
     expect(text.code).toBe(2);
     expect(text.stdout).toContain("rendered false (overriding the declaration)");
     expect(text.stderr).toContain("warning: KEYS_HIDDEN_IN_EXTRA");
+  });
+
+  it("exits 2 with the setting's issues and the hidden keys when the synthesised setting says flatten false", async () => {
+    // GIVEN a synthesised OneSignal setting edited to flatten false (synth itself refuses it)
+    const out = mkdtempSync(join(project, "edited-"));
+    expect((await cli(["synth", "--output", out], project)).code).toBe(0);
+    const file = join(out, "stacks", "shop", "cdk.tf.json");
+    const json = JSON.parse(readFileSync(file, "utf8"));
+    json.resource.terraform_data["onesignal-receiver"].input.flatten = false;
+    writeFileSync(file, JSON.stringify(json));
+
+    // WHEN
+    const run = await cli(
+      ["android", "preview", "--stack", "shop", "--receiver", "onesignal-receiver", "--json"],
+      project,
+      ["--alert", "Back in stock", "--skip-synth", "--output", out],
+    );
+
+    // THEN
+    expect(run.code).toBe(2);
+    const doc = JSON.parse(run.stdout);
+    expect(doc.flatten).toBe(false);
+    expect(doc.issues.map((i: { code: string }) => i.code)).toEqual(["FLATTEN_REQUIRED"]);
+    expect(doc.warnings.map((w: { code: string }) => w.code)).toEqual(["KEYS_HIDDEN_IN_EXTRA"]);
+    expect(run.stderr).toContain("warning: FLATTEN_REQUIRED (error of the declared setting)");
+    expect(run.stderr).toContain("warning: KEYS_HIDDEN_IN_EXTRA");
   });
 
   it("warns about both size limits and exits 2 for a long alert", async () => {
