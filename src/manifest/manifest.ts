@@ -165,3 +165,23 @@ export function unescapeTemplates<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * The manifest a resource carries, from its values in Terraform's JSON output (a plan's
+ * `before`/`after`, or the state's `values`): `input` of a `terraform_data`, the `manifest`
+ * trigger (JSON text) of a `null_resource`. `undefined` for any other resource.
+ */
+export function manifestFromResource(values: unknown): Manifest | undefined {
+  if (values === null || typeof values !== "object") return undefined;
+  const v = values as { input?: unknown; triggers?: { manifest?: unknown } };
+  let candidate: unknown = v.input;
+  if (typeof v.triggers?.manifest === "string") {
+    try {
+      candidate = JSON.parse(v.triggers.manifest);
+    } catch {
+      return undefined;
+    }
+  }
+  const parsed = manifestSchema.safeParse(candidate);
+  return parsed.success ? parsed.data : undefined;
+}

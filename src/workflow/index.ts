@@ -1,5 +1,13 @@
 /** The workflow commands' machinery: synth, terraform, plan summaries. Engine code: no cdktf. */
-export { apply, plan, synth, type ChangeOptions, type WorkflowOptions } from "./workflow";
+export {
+  appliedManifests,
+  apply,
+  plan,
+  synth,
+  type AppliedStack,
+  type ChangeOptions,
+  type WorkflowOptions,
+} from "./workflow";
 export {
   formatPlanSummary,
   summarisePlan,

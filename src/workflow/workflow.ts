@@ -5,6 +5,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { OPERATOR_ENV } from "../manifest/constants";
+import { manifestFromResource, type Manifest } from "../manifest/manifest";
 import { createBinShim } from "./bin-shim";
 import { formatPlanSummary, summarisePlan, type PlanSummary } from "./plan-summary";
 import {
@@ -159,4 +160,31 @@ async function withTerraform<T>(
   } finally {
     shim.dispose();
   }
+}
+
+/** A stack and the manifests of its resources as Terraform's state holds them. */
+export interface AppliedStack {
+  readonly stack: SynthesisedStack;
+  /** What the last apply recorded: only resources that exist in the state. */
+  readonly manifests: readonly Manifest[];
+}
+
+/**
+ * Synthesises (unless `skipSynth`), picks the stack, and reads its state with
+ * `terraform show -json`: what was applied, which is not always what the code declares now.
+ */
+export async function appliedManifests(options: WorkflowOptions): Promise<AppliedStack> {
+  const stack = pickStack(await synth(options), options.stack);
+  return withTerraform(options, stack, false, async (run) => {
+    const shown = await terraformStep("show", ["show", "-json"], run("capture"));
+    const state = JSON.parse(shown.stdout || "{}") as {
+      values?: { root_module?: { resources?: { values?: unknown }[] } };
+    };
+    const manifests: Manifest[] = [];
+    for (const resource of state.values?.root_module?.resources ?? []) {
+      const manifest = manifestFromResource(resource.values);
+      if (manifest !== undefined) manifests.push(manifest);
+    }
+    return { stack, manifests };
+  });
 }
