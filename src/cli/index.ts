@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { registerAndroidCommands } from "./android-command";
 import { registerDemoCommand } from "./demo-command";
 import { registerDriftCommand } from "./drift-command";
 import { registerEmulatorCommand } from "./emulator-command";
@@ -22,6 +23,7 @@ registerValidateCommand(program);
 registerImportCommand(program);
 registerHandlerCommand(program);
 registerWorkflowCommands(program);
+registerAndroidCommands(program);
 registerDriftCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -15,4 +15,10 @@ export {
   type PlannedChange,
 } from "./plan-summary";
 export { WorkflowError, type WorkflowErrorCode } from "./workflow-error";
-export type { SynthesisedStack } from "./synth";
+export { pickStack, type SynthesisedStack } from "./synth";
+export {
+  pickReceiverSettings,
+  readStackManifests,
+  STACK_JSON,
+  type StackManifest,
+} from "./stack-manifests";
