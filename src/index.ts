@@ -19,6 +19,7 @@ export * from "./push/render";
 export * from "./push/receivers";
 export * from "./client";
 export * from "./tokens";
+export * from "./drift";
 export * from "./constructs";
 export * from "./manifest";
 export { runHandler, HandlerError, type HandlerErrorCode } from "./handlers";

@@ -1,116 +1,143 @@
-import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { request } from "undici";
-import { BrazeClient } from "../client/braze-client";
-import { DEFAULT_API_KEY, DEFAULT_APPS } from "../emulator/config";
+import type { DriftReport } from "../drift";
+import { DEFAULT_API_KEY } from "../emulator/config";
 import { startEmulator } from "../emulator/server";
-import { runImport, type ImportReport } from "../engine/import";
-import { log } from "./output";
+import { apply, plan, type WorkflowOptions } from "../workflow";
+import { checkStackDrift } from "../workflow/stack-drift";
+import { fail, log } from "./output";
 
 /**
- * `braze-push-migrate demo` (`npm start`): imports two sample token files, one identified and
- * one anonymous, into an emulator it starts in-process, through the same engine and ledger as
- * `import`; runs one import again to show that nothing confirmed is sent twice; then lets a
- * user open the new app (an SDK session) and reads the workspace back.
- *
- * Shortcoming: Terraform, plan summaries and drift are not part of it yet (issues 4 and 5).
+ * `braze-push-migrate demo` (`npm start`): the whole story against an emulator it starts and
+ * stops itself. The example migration of `stacks/` is copied into a temporary project,
+ * synthesised, planned and applied through Terraform; drift shows it clean; then the emulator
+ * plays what users and Braze do (a user opens the new app, another uninstalls it, the monthly
+ * cleanup runs) and drift names each state. The project stays on disk for a look.
  */
 export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
-    .description("import sample token files into an embedded emulator")
+    .description("the whole migration story (plan, apply, drift) against an embedded emulator")
     .action(async () => {
+      const repo = join(__dirname, "..", "..", "..");
+      const main = join(repo, "dist", "main.js");
+      if (!existsSync(main)) fail("dist/main.js is missing: run `npm run build` first");
       const emulator = await startEmulator();
-      const dir = mkdtempSync(join(tmpdir(), "braze-push-migrate-demo-"));
-      const client = new BrazeClient({ endpoint: emulator.url, apiKey: DEFAULT_API_KEY });
       try {
-        await runDemo(emulator.url, client, dir);
+        await runDemo(repo, main, emulator.url);
       } finally {
-        await client.close();
         await emulator.close();
-        rmSync(dir, { recursive: true, force: true });
       }
     });
 }
 
-const [IOS, ANDROID] = DEFAULT_APPS;
+// the example's app_ids (stacks/index.ts), the emulator's default apps
+const IOS = "00000000-0000-4000-8000-0000000000a1";
+const ANDROID = "00000000-0000-4000-8000-0000000000a2";
 
-async function runDemo(url: string, client: BrazeClient, dir: string): Promise<void> {
-  log(`emulator started at ${url} (in memory, stops when the demo ends)`);
+async function runDemo(repo: string, main: string, url: string): Promise<void> {
+  step(`1. an emulator of Braze runs at ${url} (in memory, stops when the demo ends)`);
 
-  const apns = (n: number) => createHash("sha256").update(`apns-${n}`).digest("hex");
-  const fcm = (n: number) => {
-    const random = (salt: string) =>
-      createHash("sha512").update(`${salt}-${n}`).digest("base64url");
-    return `d${n}x:APA91b${(random("a") + random("b")).slice(0, 150)}`;
+  // a project of its own, so the demo never touches this checkout's state or ledgers
+  const project = mkdtempSync(join(tmpdir(), "braze-push-migrate-demo-"));
+  cpSync(join(repo, "stacks", "data"), join(project, "stacks", "data"), { recursive: true });
+  writeFileSync(
+    join(project, "cdktf.json"),
+    JSON.stringify({ app: `"${process.execPath}" "${main}"`, output: "cdktf.out" }, null, 2),
+  );
+  // no provider download and no call home: terraform_data needs neither
+  writeFileSync(join(project, "terraform.rc"), "");
+  process.env.BRAZE_REST_ENDPOINT = url;
+  process.env.BRAZE_API_KEY = DEFAULT_API_KEY;
+  process.env.TF_IN_AUTOMATION = "1";
+  process.env.CHECKPOINT_DISABLE = "1";
+  process.env.TF_CLI_CONFIG_FILE = join(project, "terraform.rc");
+
+  const options: WorkflowOptions = {
+    cwd: project,
+    stack: "acme",
+    cliScript: join(__dirname, "index.js"),
+    log: () => undefined,
+    // terraform's own output goes to stderr; the demo prints its summaries
+    json: true,
   };
 
-  // known users with their iOS tokens, and one row the file check refuses
-  const iosFile = join(dir, "ios.csv");
-  const iosRows = Array.from({ length: 5 }, (_, i) => `${apns(i)},user-${i + 1}`);
-  writeFileSync(iosFile, ["token,external_id", ...iosRows, "not-a-token,user-9"].join("\n") + "\n");
+  step("2. plan: what the example migration in stacks/ would do (the pull request's summary)");
+  const planned = await plan(options);
+  for (const line of planned.lines) log(line);
 
-  // Android tokens of users nobody knows yet: one temporary profile each
-  const androidFile = join(dir, "android.ndjson");
-  const androidRows = Array.from({ length: 8 }, (_, i) => JSON.stringify({ token: fcm(i) }));
-  writeFileSync(androidFile, androidRows.join("\n") + "\n");
+  step("3. apply through Terraform: each batch's handler imports its token file");
+  await apply({ ...options, autoApprove: true, print: () => undefined });
+  log("applied: 7 resources (2 apps, 1 Android receiver setting, 4 token batches)");
 
-  const ledgerDir = join(dir, "ledgers");
-  const identified = {
-    source: { file: iosFile, platform: "ios", mode: "identified" },
-    appId: IOS.appId,
-    ledgerDir,
-    client,
-  } as const;
-  summarise("identified import of ios.csv", await runImport(identified));
-  summarise(
-    "anonymous import of android.ndjson",
-    await runImport({
-      source: { file: androidFile, platform: "android", mode: "anonymous" },
-      appId: ANDROID.appId,
-      ledgerDir,
-      client,
-    }),
-  );
-  summarise(
-    "the identified import again (the ledger knows what landed)",
-    await runImport(identified),
-  );
+  step("4. drift right after the apply: every declared token is where it was sent");
+  printDrift(await checkStackDrift(options));
 
-  // a user opens the new app: the Braze SDK registers the imported token on their profile
-  await admin(url, "/sdk-session", { app_id: ANDROID.appId, token: fcm(0), external_id: "user-6" });
-  const exported = await client.exportIds({
-    externalIds: ["user-1", "user-6"],
-    fieldsToExport: ["external_id", "push_tokens"],
-  });
-  for (const user of exported.users) {
-    const tokens = (user.push_tokens ?? []).map((t) => `${t.app} …${t.token.slice(-6)}`);
-    log(`Braze now holds for ${user.external_id}: ${tokens.join(", ")}`);
-  }
-  log(`workspace: ${JSON.stringify(await admin(url, "/stats"))}`);
-  log("next: `npm test` runs the tests; `braze-push-migrate import --help` imports your own file");
+  step("5. the users and Braze act: the emulator plays them");
+  const android = readNdjsonTokens(join(project, "stacks", "data", "android-anonymous.ndjson"));
+  const ios = readCsvTokens(join(project, "stacks", "data", "ios-known-users.csv"));
+  await admin(url, "/sdk-session", { app_id: ANDROID, token: android[0], external_id: "opened-1" });
+  log(`  a user opens the new Android app: the Braze SDK registers …${android[0].slice(-6)}`);
+  await admin(url, "/uninstall", { app_id: ANDROID, token: android[1] });
+  log(`  another user uninstalls it: …${android[1].slice(-6)} is gone`);
+  await admin(url, "/sdk-session", { app_id: IOS, token: ios[0], external_id: "a-new-account" });
+  log(`  an iOS user logs into a new account: …${ios[0].slice(-6)} moves to it`);
+  await admin(url, "/monthly-cleanup", {});
+  log("  Braze's monthly cleanup deletes import profiles left without a token");
+
+  step("6. drift again: each token in its state (exit code 2 in CI: something needs action)");
+  printDrift(await checkStackDrift(options));
+
+  step("7. the files");
+  log(`  project:      ${project}`);
+  log(`  Terraform:    ${join(project, "cdktf.out", "stacks", "acme")} (the synthesised stack)`);
+  log(`  state:        ${join(project, "terraform.acme.tfstate")}`);
+  log(`  ledgers:      ${join(project, ".braze-push-migrate", "ledgers")}`);
+  log("next: `npm test` runs the tests; README.md shows how to declare your own migration");
 }
 
-function summarise(what: string, report: ImportReport): void {
-  const outcomes = report.outcomes ?? { accepted: 0, rejected: 0, unknown: 0, sent: 0 };
+function step(title: string): void {
+  log("");
+  log(title);
+}
+
+function printDrift(report: DriftReport): void {
+  const s = report.summary;
   log(
-    `${what}: ${report.source.counts.valid} valid rows, ${report.source.counts.rejected} refused ` +
-      `by the file check, ${report.requests} requests, ${outcomes.accepted} accepted ` +
-      `(${report.settledBefore} already confirmed before), complete: ${report.complete}`,
+    `  declared ${s.declared}: in_sync ${s.in_sync}, claimed_by_sdk ${s.claimed_by_sdk}, ` +
+      `moved ${s.moved}, removed ${s.removed}, missing ${s.missing}, not_checked ` +
+      `${s.not_checked}; undeclared ${s.undeclared}`,
   );
-  for (const issue of report.source.rejections) {
-    log(`  ${issue.file.split(/[\\/]/).pop()} line ${issue.line}: ${issue.problem} (${issue.fix})`);
+  for (const batch of report.batches) {
+    for (const d of batch.drifted) log(`  ${batch.id} line ${d.line} ${d.token}: ${d.state}`);
   }
 }
 
-async function admin(url: string, path: string, body?: unknown): Promise<unknown> {
+function readNdjsonTokens(file: string): string[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => (JSON.parse(line) as { registration_id: string }).registration_id);
+}
+
+// the example's CSV is plain: no quoted cells
+function readCsvTokens(file: string): string[] {
+  const [header, ...rows] = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "");
+  const column = header.split(",").indexOf("push_token");
+  return rows.map((line) => line.split(",")[column]);
+}
+
+async function admin(url: string, path: string, body: unknown): Promise<void> {
   const res = await request(`${url}/_emulator${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
   });
-  return res.body.json();
+  await res.body.dump();
+  if (res.statusCode !== 200) throw new Error(`emulator ${path} answered ${res.statusCode}`);
 }

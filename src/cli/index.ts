@@ -2,7 +2,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { registerAndroidCommands } from "./android-command";
 import { registerDemoCommand } from "./demo-command";
+import { registerDriftCommand } from "./drift-command";
 import { registerEmulatorCommand } from "./emulator-command";
 import { registerHandlerCommand } from "./handler-command";
 import { registerImportCommand } from "./import-command";
@@ -21,6 +23,8 @@ registerValidateCommand(program);
 registerImportCommand(program);
 registerHandlerCommand(program);
 registerWorkflowCommands(program);
+registerAndroidCommands(program);
+registerDriftCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`braze-push-migrate: error: ${err instanceof Error ? err.message : String(err)}`);

@@ -5,8 +5,8 @@ import {
   apply,
   formatPlanMarkdown,
   formatPlanSummary,
-  plan,
   planReport,
+  planStacks,
   synth,
   WorkflowError,
   type PlanReport,
@@ -60,7 +60,7 @@ export function registerWorkflowCommands(program: Command): void {
     .action(async (flags: WorkflowFlags) => {
       await guard(async () => {
         const format = planFormat(flags);
-        const report = await plan({ ...options(flags), terraformToStderr: format !== "text" });
+        const report = await planStacks({ ...options(flags), json: format !== "text" });
         console.log(formatReport(format, report));
         // as terraform plan -detailed-exitcode
         process.exitCode = report.changed ? 2 : 0;
@@ -119,7 +119,7 @@ function options(flags: WorkflowFlags): WorkflowOptions {
     output: flags.output,
     stack: flags.stack,
     skipSynth: flags.skipSynth === true,
-    terraformToStderr: flags.json === true,
+    json: flags.json === true,
     // dist/src/cli/index.js, the script this process runs
     cliScript: join(__dirname, "index.js"),
     log,

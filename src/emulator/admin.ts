@@ -193,6 +193,7 @@ export class AdminApi {
         user = store.user(store.createUser({ externalId: input.external_id ?? null }))!;
       }
       const previous = store.setToken(input.app_id, input.token, user.id, input.device_id);
+      store.recordSession(user.id, input.app_id);
 
       let temporaryProfileDeleted = false;
       if (previous !== undefined) {

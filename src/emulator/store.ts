@@ -27,6 +27,14 @@ export interface TokenRow {
   readonly created_at: number;
 }
 
+/** The sessions a profile logged in one app through the Braze SDK. */
+export interface SessionRow {
+  readonly app_id: string;
+  readonly sessions: number;
+  readonly first_used: number;
+  readonly last_used: number;
+}
+
 /** A user alias. */
 export interface AliasRow {
   readonly alias_name: string;
@@ -119,6 +127,14 @@ CREATE INDEX IF NOT EXISTS tokens_hash ON tokens(hash);
 CREATE INDEX IF NOT EXISTS tokens_user ON tokens(user_id);
 CREATE INDEX IF NOT EXISTS tokens_device ON tokens(device_id) WHERE device_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  user_id INTEGER NOT NULL,
+  app_id TEXT NOT NULL,
+  sessions INTEGER NOT NULL,
+  first_used INTEGER NOT NULL,
+  last_used INTEGER NOT NULL,
+  PRIMARY KEY (user_id, app_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY,
   dispatch_id TEXT NOT NULL,
@@ -257,6 +273,15 @@ export class Store {
          ON CONFLICT(name) DO UPDATE SET value = value + excluded.value`,
       ),
       counter: db.prepare("SELECT value FROM counters WHERE name = ?").pluck(),
+      recordSession: db.prepare(
+        `INSERT INTO sessions (user_id, app_id, sessions, first_used, last_used)
+         VALUES (?, ?, 1, ?, ?) ON CONFLICT(user_id, app_id) DO UPDATE SET
+         sessions = sessions + 1, last_used = excluded.last_used`,
+      ),
+      sessionsOf: db.prepare(
+        "SELECT app_id, sessions, first_used, last_used FROM sessions WHERE user_id = ? ORDER BY app_id",
+      ),
+      deleteUserSessions: db.prepare("DELETE FROM sessions WHERE user_id = ?"),
       cleanup: db.prepare(
         `DELETE FROM users WHERE temporary = 1
          AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.user_id = users.id)`,
@@ -577,6 +602,7 @@ export class Store {
     this.flush();
     this.stmt.deleteUserTokens.run(id);
     this.stmt.deleteUserAliases.run(id);
+    this.stmt.deleteUserSessions.run(id);
     this.stmt.deleteUser.run(id);
   }
 
@@ -667,6 +693,21 @@ export class Store {
     return this.stmt.cleanup.run().changes;
   }
 
+  // --- SDK sessions -----------------------------------------------------------------------
+
+  /** Records that the Braze SDK logged a session for a profile in an app. */
+  recordSession(userId: number, appId: string): void {
+    this.flush();
+    const now = Date.now();
+    this.stmt.recordSession.run(userId, appId, now, now);
+  }
+
+  /** The apps a profile has logged sessions in (none for a profile only the REST API wrote). */
+  sessionsOf(userId: number): SessionRow[] {
+    this.flush();
+    return this.stmt.sessionsOf.all(userId) as SessionRow[];
+  }
+
   // --- counters, outbox, request log ------------------------------------------------------
 
   /** Adds to a named counter (events, purchases). */
@@ -737,7 +778,7 @@ export class Store {
     this.flush();
     this.db.exec(
       "DELETE FROM users; DELETE FROM aliases; DELETE FROM tokens; DELETE FROM counters; " +
-        "DELETE FROM outbox; DELETE FROM request_log;",
+        "DELETE FROM outbox; DELETE FROM request_log; DELETE FROM sessions;",
     );
   }
 

@@ -29,6 +29,7 @@ export const EXPORTABLE_FIELDS = [
   "phone",
   "push_tokens",
   "devices",
+  "apps",
   "custom_attributes",
   "created_at",
   ...STANDARD_ATTRIBUTES,
@@ -74,6 +75,24 @@ export class UserExporter {
     if (want("custom_attributes")) {
       const custom = Object.entries(attributes).filter(([key]) => !STANDARD.has(key));
       if (custom.length > 0) out.custom_attributes = Object.fromEntries(custom);
+    }
+
+    if (want("apps")) {
+      // apps the user logged sessions in through the SDK; a profile only the REST API wrote
+      // (e.g. a push_token_import profile) has none, and the field is left out
+      const sessions = this.store.sessionsOf(user.id);
+      if (sessions.length > 0) {
+        out.apps = sessions.map((s) => {
+          const app = this.apps.get(s.app_id);
+          return {
+            name: app?.name ?? s.app_id,
+            platform: PLATFORM_NAMES[app?.platform ?? ""] ?? "Unknown",
+            sessions: s.sessions,
+            first_used: new Date(s.first_used).toISOString(),
+            last_used: new Date(s.last_used).toISOString(),
+          };
+        });
+      }
     }
 
     if (want("push_tokens") || want("devices")) {

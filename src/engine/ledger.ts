@@ -151,6 +151,46 @@ export class Ledger {
   }
 
   /**
+   * Opens an existing ledger read-only, for checks that must not write (drift): nothing is
+   * created, and a ledger of another layout or another import is refused.
+   *
+   * @throws LedgerError when the file is absent, unreadable, of another layout, or records
+   *   another import (another file digest, app or mode)
+   */
+  static openReadOnly(path: string, identity: LedgerIdentity): Ledger {
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      throw new LedgerError(
+        `ledger ${path} cannot be opened (${err instanceof Error ? err.message : String(err)})`,
+      );
+    }
+    try {
+      const meta = (key: string) =>
+        db.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(key) as string | undefined;
+      const layout = meta("schema");
+      if (layout !== LEDGER_SCHEMA) {
+        throw new LedgerError(
+          `ledger ${path} has layout ${layout ?? "1"}, this version reads ${LEDGER_SCHEMA}`,
+        );
+      }
+      const stored = meta("identity");
+      if (stored !== JSON.stringify(identity)) {
+        throw new LedgerError(
+          `ledger ${path} records another import than file digest ` +
+            `${identity.sourceDigest.slice(0, 12)}…, app ${identity.appId}, ${identity.mode}`,
+        );
+      }
+    } catch (err) {
+      db.close();
+      if (err instanceof LedgerError) throw err;
+      throw new LedgerError(`ledger ${path} is not a ledger of braze-push-migrate`);
+    }
+    return new Ledger(path, db);
+  }
+
+  /**
    * The outcome recorded for the token on `line`, if any.
    *
    * @throws LedgerError when the ledger holds another token for that line (the file changed)

@@ -3,11 +3,13 @@
  * "Reading back"), so the handler verifies the one thing it can, that the workspace knows the
  * app_id.
  */
+import { resolveEndpoint } from "../client/endpoint";
 import { isBrazeError, type BrazeBadRequestError } from "../client/errors";
+import { nameEmulatorApp } from "../push/receivers/emulator-admin";
 import type { TrackRejection } from "../client/schemas";
 import type { AppManifest } from "../manifest/manifest";
 import type { HandlerEvent } from "../manifest/constants";
-import type { HandlerContext } from "./handler-context";
+import { endpointOf, type HandlerContext } from "./handler-context";
 import { brazeFailure } from "./braze-failure";
 import { HandlerError } from "./handler-error";
 
@@ -69,4 +71,16 @@ export async function handleApp(
     );
   }
   ctx.log(`[${path}] app ${manifest.app_id} ("${manifest.name}", ${manifest.platform}) checked`);
+
+  // a rehearsal: the emulator takes the declared name, which Braze's exports (and so drift)
+  // use for the app
+  const endpoint = endpointOf(manifest, ctx.env);
+  if (await ctx.emulator.isEmulator(endpoint)) {
+    const before = await nameEmulatorApp(resolveEndpoint(endpoint), manifest.app_id, manifest.name);
+    if (before !== undefined) {
+      ctx.log(
+        `[${path}] emulator: app ${manifest.app_id} renamed "${before}" -> "${manifest.name}"`,
+      );
+    }
+  }
 }

@@ -102,7 +102,11 @@ function numberSetting(
   return value;
 }
 
-const undiciEmulatorAdmin: EmulatorAdmin = {
+/**
+ * The emulator check over HTTP: a loopback endpoint (real Braze never is one) whose admin API
+ * lists apps. The handlers and the CLI's test send decide "emulator or Braze" by it.
+ */
+export const undiciEmulatorAdmin: EmulatorAdmin = {
   async isEmulator(endpoint) {
     const url = new URL(resolveEndpoint(endpoint));
     // the admin API answers loopback clients only, and real Braze is never on loopback

@@ -14,9 +14,25 @@ import type { HandlerEvent } from "../manifest/constants";
 import type { ReceiverSettingsManifest } from "../manifest/manifest";
 import { applyReceiverSetting, type ReceiverApplyTarget } from "../push/receivers/emulator-admin";
 import { ReceiverError } from "../push/receivers/errors";
-import { resolveReceiverSetting } from "../push/receivers/resolve";
+import { resolveReceiverSetting, type ResolvedReceiverSetting } from "../push/receivers/resolve";
 import { endpointOf, type HandlerContext } from "./handler-context";
 import { HandlerError } from "./handler-error";
+
+/**
+ * The engine's setting for a synthesised manifest: the recorded confirmation stands for the
+ * flattening declared with it. The handler and the CLI's preview and test send resolve it so.
+ */
+export function receiverSettingOf(manifest: ReceiverSettingsManifest): ResolvedReceiverSetting {
+  return resolveReceiverSetting({
+    appId: manifest.app_id,
+    receiver: manifest.receiver,
+    keyValuePairs: manifest.key_value_pairs,
+    flatten: manifest.flatten,
+    ...(manifest.flatten_confirmation === undefined
+      ? {}
+      : { confirmation: { reference: manifest.flatten_confirmation, flatten: manifest.flatten } }),
+  });
+}
 
 /** Reconciles one AndroidReceiverSettings resource. */
 export async function handleReceiverSettings(
@@ -33,15 +49,7 @@ export async function handleReceiverSettings(
     return;
   }
 
-  const setting = resolveReceiverSetting({
-    appId: manifest.app_id,
-    receiver: manifest.receiver,
-    keyValuePairs: manifest.key_value_pairs,
-    flatten: manifest.flatten,
-    ...(manifest.flatten_confirmation === undefined
-      ? {}
-      : { confirmation: { reference: manifest.flatten_confirmation, flatten: manifest.flatten } }),
-  });
+  const setting = receiverSettingOf(manifest);
   const endpoint = endpointOf(manifest, ctx.env);
   const target: ReceiverApplyTarget = (await ctx.emulator.isEmulator(endpoint))
     ? { kind: "emulator", url: resolveEndpoint(endpoint) }

@@ -147,3 +147,41 @@ export function escapeTemplates<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * What Terraform makes of a string `escapeTemplates` wrote: `$${` reads as `${` and `%%{` as
+ * `%{`. For code that reads a manifest straight from the synthesised Terraform JSON, where the
+ * handler gets it through Terraform (`jsonencode(self.input)`), already unescaped.
+ */
+export function unescapeTemplates<T>(value: T): T {
+  if (typeof value === "string") {
+    return value.replace(/\$\$\{/g, () => "${").replace(/%%\{/g, () => "%{") as T;
+  }
+  if (Array.isArray(value)) return value.map(unescapeTemplates) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [unescapeTemplates(k), unescapeTemplates(v)]),
+    ) as T;
+  }
+  return value;
+}
+
+/**
+ * The manifest a resource carries, from its values in Terraform's JSON output (a plan's
+ * `before`/`after`, or the state's `values`): `input` of a `terraform_data`, the `manifest`
+ * trigger (JSON text) of a `null_resource`. `undefined` for any other resource.
+ */
+export function manifestFromResource(values: unknown): Manifest | undefined {
+  if (values === null || typeof values !== "object") return undefined;
+  const v = values as { input?: unknown; triggers?: { manifest?: unknown } };
+  let candidate: unknown = v.input;
+  if (typeof v.triggers?.manifest === "string") {
+    try {
+      candidate = JSON.parse(v.triggers.manifest);
+    } catch {
+      return undefined;
+    }
+  }
+  const parsed = manifestSchema.safeParse(candidate);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -52,8 +52,9 @@ export class RepeatFinder {
   private readonly written: number[] = [];
   private closed = false;
 
-  constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), "braze-push-migrate-repeats-"));
+  /** @param parent where the temporary folder goes; @default - the system's temp folder */
+  constructor(parent: string = tmpdir()) {
+    this.dir = mkdtempSync(join(parent, "braze-push-migrate-repeats-"));
     for (let p = 0; p < PARTITIONS; p++) {
       this.fds.push(openSync(join(this.dir, String(p)), "w+"));
       this.buffers.push(new Uint32Array(BUFFERED * WORDS));

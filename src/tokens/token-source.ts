@@ -106,7 +106,7 @@ export function readTokenSource(options: TokenSourceOptions, scan?: TokenScan): 
 export async function scanTokenFile(options: TokenSourceOptions): Promise<TokenScan> {
   const preset = checkOptions(options);
   const { builder, digest, chunks } = await openRead(options, preset);
-  const finder = new RepeatFinder();
+  const finder = new RepeatFinder(options.tempDir);
   let judged = 0;
   try {
     for await (const chunk of chunks) {

@@ -66,6 +66,11 @@ export interface TokenSourceOptions {
    */
   readonly acceptInstallationIds?: boolean;
   /**
+   * Where the search for repeats writes its temporary files (32 bytes a row, deleted after).
+   * @default - the system's temp folder (`TMPDIR`)
+   */
+  readonly tempDir?: string;
+  /**
    * How many rejections and warnings the report keeps in full; all are counted.
    * @default 100
    */

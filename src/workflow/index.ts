@@ -1,9 +1,12 @@
 /** The workflow commands' machinery: synth, terraform, plan summaries. Engine code: no cdktf. */
 export {
+  appliedManifests,
   apply,
   plan,
   planStack,
+  planStacks,
   synth,
+  type AppliedStack,
   type ChangeOptions,
   type StackPlan,
   type WorkflowOptions,
@@ -29,4 +32,10 @@ export {
 export { formatPlanMarkdown } from "./plan-markdown";
 export { receiverTargets, type PlanReceiverTarget } from "./plan-receivers";
 export { WorkflowError, type WorkflowErrorCode } from "./workflow-error";
-export type { SynthesisedStack } from "./synth";
+export { pickStack, type SynthesisedStack } from "./synth";
+export {
+  pickReceiverSettings,
+  readStackManifests,
+  STACK_JSON,
+  type StackManifest,
+} from "./stack-manifests";

@@ -6,6 +6,8 @@ export type WorkflowErrorCode =
   | "SYNTH_FAILED"
   | "NO_APP_COMMAND"
   | "STACK_UNKNOWN"
+  | "STACK_JSON_INVALID"
+  | "RESOURCE_UNKNOWN"
   | "NOT_CONFIRMED"
   | "BAD_OPTION";
 

@@ -5,6 +5,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { OPERATOR_ENV } from "../manifest/constants";
+import { manifestFromResource, type Manifest } from "../manifest/manifest";
 import { createBinShim } from "./bin-shim";
 import { receiverTargets } from "./plan-receivers";
 import {
@@ -42,7 +43,7 @@ export interface WorkflowOptions {
   /** Prints a status line. */
   readonly log: (line: string) => void;
   /** Sends terraform's own output to stderr, keeping stdout for the summary (JSON, Markdown). */
-  readonly terraformToStderr?: boolean;
+  readonly json?: boolean;
 }
 
 /** What apply and destroy also take. */
@@ -87,7 +88,7 @@ export interface StackPlan {
  * Synthesises, then plans the stack `--stack` names, or every stack when it names none, and
  * returns the report. `changed` follows `terraform plan -detailed-exitcode` of each stack.
  */
-export async function plan(options: WorkflowOptions): Promise<PlanReport> {
+export async function planStacks(options: WorkflowOptions): Promise<PlanReport> {
   const stacks = await synth(options);
   const chosen = options.stack === undefined ? stacks : [pickStack(stacks, options.stack)];
   if (chosen.length === 0) {
@@ -96,6 +97,11 @@ export async function plan(options: WorkflowOptions): Promise<PlanReport> {
   const summaries: PlanSummary[] = [];
   for (const stack of chosen) summaries.push((await planStack(options, stack)).summary);
   return planReport(summaries);
+}
+
+/** Synthesises, then plans one stack (the only one, or `--stack`); the plan file stays. */
+export async function plan(options: WorkflowOptions, destroy = false): Promise<StackPlan> {
+  return planStack(options, pickStack(await synth(options), options.stack), destroy);
 }
 
 /** Plans one synthesised stack (its destruction with `destroy`) and summarises the plan. */
@@ -130,8 +136,7 @@ export async function planStack(
 
 /** Plans, shows the summary, asks (unless auto-approved), then applies that very plan. */
 export async function apply(options: ChangeOptions, destroy = false): Promise<PlanSummary> {
-  const stack = pickStack(await synth(options), options.stack);
-  const { summary, lines } = await planStack(options, stack, destroy);
+  const { stack, summary, lines } = await plan(options, destroy);
   options.print(lines, summary);
   const planFile = join(stack.dir, PLAN_FILE);
   try {
@@ -192,7 +197,7 @@ async function withTerraform<T>(
     const run = (output: TerraformRunOptions["output"]) => ({
       cwd: stack.dir,
       env,
-      output: output === "inherit" && options.terraformToStderr ? ("stderr" as const) : output,
+      output: output === "inherit" && options.json ? ("stderr" as const) : output,
     });
     checkTerraform(env);
     if (!initialised) {
@@ -203,4 +208,31 @@ async function withTerraform<T>(
   } finally {
     shim.dispose();
   }
+}
+
+/** A stack and the manifests of its resources as Terraform's state holds them. */
+export interface AppliedStack {
+  readonly stack: SynthesisedStack;
+  /** What the last apply recorded: only resources that exist in the state. */
+  readonly manifests: readonly Manifest[];
+}
+
+/**
+ * Synthesises (unless `skipSynth`), picks the stack, and reads its state with
+ * `terraform show -json`: what was applied, which is not always what the code declares now.
+ */
+export async function appliedManifests(options: WorkflowOptions): Promise<AppliedStack> {
+  const stack = pickStack(await synth(options), options.stack);
+  return withTerraform(options, stack, false, async (run) => {
+    const shown = await terraformStep("show", ["show", "-json"], run("capture"));
+    const state = JSON.parse(shown.stdout || "{}") as {
+      values?: { root_module?: { resources?: { values?: unknown }[] } };
+    };
+    const manifests: Manifest[] = [];
+    for (const resource of state.values?.root_module?.resources ?? []) {
+      const manifest = manifestFromResource(resource.values);
+      if (manifest !== undefined) manifests.push(manifest);
+    }
+    return { stack, manifests };
+  });
 }

@@ -64,8 +64,21 @@ describe("the app handler", () => {
 
   it("checks an app_id the workspace knows and creates no profile", async () => {
     const log = await handle("create", app(APP.ios));
-    expect(log).toEqual([`[acme/ios] app ${APP.ios} ("Acme iOS", ios) checked`]);
+    expect(log).toEqual([
+      `[acme/ios] app ${APP.ios} ("Acme iOS", ios) checked`,
+      // a rehearsal: the emulator takes the declared name, which exports (and drift) use
+      `[acme/ios] emulator: app ${APP.ios} renamed "Emulated iOS" -> "Acme iOS"`,
+    ]);
     expect((await admin(url(), "GET", "/stats")).body.users).toBe(0);
+    const apps = (await admin(url(), "GET", "/apps")).body.apps as {
+      appId: string;
+      name: string;
+    }[];
+    expect(apps.find((a) => a.appId === APP.ios)?.name).toBe("Acme iOS");
+    // a second run has nothing to rename
+    expect(await handle("create", app(APP.ios))).toEqual([
+      `[acme/ios] app ${APP.ios} ("Acme iOS", ios) checked`,
+    ]);
   });
 
   it("fails with the construct path when Braze does not know the app_id", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -13,9 +13,14 @@ import { RepeatFinder } from "../../src/tokens/repeat-finder";
 import { apnsToken } from "../helpers";
 
 let dir: string;
+// temporary files go to a folder of this test file's own: other test files (and other runs)
+// make theirs in the system's at the same time, and the checks below look for leftovers
+let temp: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "braze-repeats-"));
+  temp = join(dir, "tmp");
+  mkdirSync(temp);
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -108,7 +113,7 @@ describe("repeats across a whole file", () => {
         .concat("\n"),
     );
     const before = leftovers();
-    const source = readTokenSource({ file, platform: "ios", mode: "identified" });
+    const source = readTokenSource({ file, platform: "ios", mode: "identified", tempDir: temp });
     const lines: number[] = [];
     for await (const row of source) lines.push(row.line);
     expect(lines).toEqual([2, 4]);
@@ -150,7 +155,7 @@ describe("repeats across a whole file", () => {
 describe("the repeat finder's temporary files", () => {
   it("hold hashes and last-6 characters, never a whole token, and are gone after close", () => {
     const before = new Set(leftovers());
-    const finder = new RepeatFinder();
+    const finder = new RepeatFinder(temp);
     const tokens = Array.from({ length: 3000 }, (_, i) => apnsToken(i));
     tokens.forEach((token, i) => finder.add(token, "u-1", `["${token}"]`, i + 2));
     finder.add(tokens[0], "u-2", `["${tokens[0]}","x"]`, 3002);
@@ -159,10 +164,10 @@ describe("the repeat finder's temporary files", () => {
 
     const mine = leftovers().filter((name) => !before.has(name));
     expect(mine).toHaveLength(1);
-    const files = readdirSync(join(tmpdir(), mine[0]));
+    const files = readdirSync(join(temp, mine[0]));
     expect(files.length).toBeGreaterThan(0);
     for (const name of files) {
-      const bytes = readFileSync(join(tmpdir(), mine[0], name)).toString("latin1");
+      const bytes = readFileSync(join(temp, mine[0], name)).toString("latin1");
       for (const token of tokens.slice(0, 50)) expect(bytes).not.toContain(token);
     }
     expect(found.lines).toEqual(new Uint32Array([3002]));
@@ -252,5 +257,5 @@ function sortKeys(value: unknown): unknown {
 }
 
 function leftovers(): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith("braze-push-migrate-repeats-"));
+  return readdirSync(temp).filter((name) => name.startsWith("braze-push-migrate-repeats-"));
 }

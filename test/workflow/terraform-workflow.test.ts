@@ -162,7 +162,7 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
         KEY,
       );
       expect(exported.body.users[0].push_tokens).toEqual([
-        expect.objectContaining({ app: "Emulated iOS", platform: "iOS", token: r.token }),
+        expect.objectContaining({ app: "Acme iOS", platform: "iOS", token: r.token }),
       ]);
     }
     for (const t of androidTokens(200, 4)) {

@@ -59,6 +59,31 @@ export async function readEmulatorApp(url: string, appId: string): Promise<Emula
 }
 
 /**
+ * Gives an emulator's app the name a stack declares for it, as the Braze dashboard shows it:
+ * Braze's exports name a token's app by that name, so a rehearsal's drift check needs the two
+ * to agree. An app the emulator does not have is left alone (the app check reports it).
+ *
+ * @returns the emulator's name for the app before, when it was another one
+ * @throws ReceiverError `EMULATOR_ADMIN` when the emulator refuses or cannot be reached
+ */
+export async function nameEmulatorApp(
+  url: string,
+  appId: string,
+  name: string,
+): Promise<string | undefined> {
+  const body = (await adminCall(url, "GET", "/apps")) as { apps?: EmulatorApp[] };
+  const app = (body.apps ?? []).find((candidate) => candidate.appId === appId);
+  if (app === undefined || app.name === name) return undefined;
+  await adminCall(url, "POST", "/apps", {
+    appId,
+    name,
+    platform: app.platform,
+    flatten: app.flatten,
+  });
+  return app.name;
+}
+
+/**
  * Switches the flattening of an emulator's Android app, as Braze staff do on request.
  *
  * @throws ReceiverError `EMULATOR_ADMIN` when the emulator refuses or cannot be reached
