@@ -1,14 +1,13 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import {
-  DRIFT_EXIT_ERROR,
-  driftExitCode,
-  formatDriftJson,
-  formatDriftMarkdown,
-  type DriftReport,
-} from "../drift";
+import { DRIFT_EXIT_ERROR, formatDriftJson, formatDriftMarkdown, type DriftReport } from "../drift";
 import { WorkflowError } from "../workflow";
-import { checkStackDrift, EMULATOR_ALL_USERS } from "../workflow/stack-drift";
+import {
+  checkStackDrift,
+  EMULATOR_ALL_USERS,
+  stackDriftExitCode,
+  type StackDriftReport,
+} from "../workflow/stack-drift";
 import { fail, log } from "./output";
 
 interface DriftFlags {
@@ -59,7 +58,7 @@ export function registerDriftCommand(program: Command): void {
         }
       }
 
-      let report: DriftReport;
+      let report: StackDriftReport;
       try {
         report = await checkStackDrift({
           cwd: process.cwd(),
@@ -78,10 +77,16 @@ export function registerDriftCommand(program: Command): void {
         if (err instanceof WorkflowError) fail(err.message, err.exitCode);
         fail(err instanceof Error ? err.message : String(err), DRIFT_EXIT_ERROR);
       }
-      if (format === "json") console.log(formatDriftJson(report));
-      else if (format === "markdown") console.log(formatDriftMarkdown(report));
-      else console.log(formatDriftText(report));
-      process.exitCode = driftExitCode(report);
+      if (format === "json") {
+        // the engine's versioned report, with the receiver settings added
+        const json = JSON.parse(formatDriftJson(report)) as Record<string, unknown>;
+        console.log(JSON.stringify({ ...json, receiverSettings: report.receiverSettings }));
+      } else if (format === "markdown") {
+        console.log([formatDriftMarkdown(report), ...receiversMarkdown(report)].join("\n"));
+      } else {
+        console.log([formatDriftText(report), ...receiversText(report)].join("\n"));
+      }
+      process.exitCode = stackDriftExitCode(report);
     });
 }
 
@@ -111,4 +116,35 @@ function countsText(counts: Readonly<Record<string, number>>): string {
     .filter(([, n]) => n > 0)
     .map(([state, n]) => `${state} ${n}`)
     .join(", ");
+}
+
+function receiversText(report: StackDriftReport): string[] {
+  return report.receiverSettings.flatMap(({ id, status }) => [
+    `receiver setting ${id} (${status.receiver}, flatten ${status.flatten}): ${status.state}: ${status.detail}`,
+    ...(status.requestText === undefined
+      ? []
+      : [`  request to send to Braze:`, indent(status.requestText)]),
+  ]);
+}
+
+function receiversMarkdown(report: StackDriftReport): string[] {
+  if (report.receiverSettings.length === 0) return [];
+  const lines = ["", "### Android receiver settings", ""];
+  for (const { id, status } of report.receiverSettings) {
+    lines.push(
+      `- \`${id}\` (${status.receiver}, flatten ${status.flatten}): **${status.state}**. ${status.detail}`,
+    );
+    if (status.requestText !== undefined) {
+      lines.push("", "  <details><summary>Request to send to Braze</summary>", "", "  ```text");
+      lines.push(indent(status.requestText), "  ```", "  </details>");
+    }
+  }
+  return lines;
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `  ${line}`)
+    .join("\n");
 }

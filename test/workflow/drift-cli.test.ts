@@ -46,6 +46,7 @@ const app = new App();
 const stack = new m.BrazeMigrationStack(app, "acme", { apiKeyEnvVar: ${JSON.stringify(KEY_ENV)} });
 const ios = new m.BrazeApp(stack, "ios", { appId: ${JSON.stringify(APP.ios)}, name: "Acme iOS", platform: "ios" });
 const android = new m.BrazeApp(stack, "android", { appId: ${JSON.stringify(APP.android)}, name: "Acme Android", platform: "android" });
+new m.AndroidReceiverSettings(stack, "legacy-receiver", { app: android, keyValuePairs: { sender: "legacy" }, flatten: true });
 new m.TokenImportBatch(stack, "ios-known", { app: ios, source: "data/ios.csv", mode: "identified" });
 new m.TokenImportBatch(stack, "android-anon", { app: android, source: "data/android.ndjson", mode: "anonymous" });
 m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1); });
@@ -74,6 +75,10 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
     expect(report.batches.map((b: { id: string; method: string }) => [b.id, b.method])).toEqual([
       ["acme/android-anon", "segment_export"],
       ["acme/ios-known", "users_export_ids"],
+    ]);
+    // the receiver setting was applied to the emulator's app
+    expect(report.receiverSettings).toEqual([
+      { id: "acme/legacy-receiver", status: expect.objectContaining({ state: "applied" }) },
     ]);
   });
 
@@ -144,8 +149,22 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
     expect(text.stdout).toContain("declared 7: in_sync 4");
     expect(text.stdout).toContain(`…${android[1].slice(-6)}: removed`);
 
+    expect(text.stdout).toContain(
+      "receiver setting acme/legacy-receiver (custom, flatten true): applied",
+    );
+
     const bad = await cli(["drift", "--format", "yaml"]);
     expect(bad.code).toBe(1);
     expect(bad.output).toContain("--format must be text, markdown or json");
+  });
+
+  it("reports a receiver setting the workspace no longer holds as declared", async () => {
+    // someone switched flattening off for the app
+    await admin(url(), "POST", `/apps/${APP.android}/flatten`, { flatten: false });
+    const run = await cli(["drift", "--json"]);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout).receiverSettings).toEqual([
+      { id: "acme/legacy-receiver", status: expect.objectContaining({ state: "not_applied" }) },
+    ]);
   });
 });
