@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { request } from "undici";
-import type { DriftReport } from "../drift";
 import { DEFAULT_API_KEY } from "../emulator/config";
 import { startEmulator } from "../emulator/server";
 import { apply, plan, type WorkflowOptions } from "../workflow";
-import { checkStackDrift } from "../workflow/stack-drift";
+import { checkStackDrift, type StackDriftReport } from "../workflow/stack-drift";
 import { fail, log } from "./output";
 
 /**
@@ -61,8 +60,8 @@ async function runDemo(repo: string, main: string, url: string): Promise<void> {
     stack: "acme",
     cliScript: join(__dirname, "index.js"),
     log: () => undefined,
-    // terraform's own output goes to stderr; the demo prints its summaries
-    json: true,
+    // the demo prints its own summaries; terraform's errors still show
+    quietTerraform: true,
   };
 
   step("2. plan: what the example migration in stacks/ would do (the pull request's summary)");
@@ -104,7 +103,7 @@ function step(title: string): void {
   log(title);
 }
 
-function printDrift(report: DriftReport): void {
+function printDrift(report: StackDriftReport): void {
   const s = report.summary;
   log(
     `  declared ${s.declared}: in_sync ${s.in_sync}, claimed_by_sdk ${s.claimed_by_sdk}, ` +
@@ -114,6 +113,7 @@ function printDrift(report: DriftReport): void {
   for (const batch of report.batches) {
     for (const d of batch.drifted) log(`  ${batch.id} line ${d.line} ${d.token}: ${d.state}`);
   }
+  for (const { id, status } of report.receiverSettings) log(`  ${id}: ${status.state}`);
 }
 
 function readNdjsonTokens(file: string): string[] {

@@ -77,7 +77,7 @@ export async function checkStackDrift(options: StackDriftOptions): Promise<Stack
     process.env[OPERATOR_ENV.ledgerDir] ?? resolve(options.cwd, ".braze-push-migrate", "ledgers");
   const batches: DeclaredBatch[] = manifests.map((m) => {
     // the manifest's file is relative to the stack's directory, where terraform ran
-    const file = relative(options.cwd, resolve(applied.stack.dir, m.file));
+    const file = relative(process.cwd(), resolve(applied.stack.dir, m.file));
     const source = sourceOptions(m, file);
     return {
       id: m.construct_path,

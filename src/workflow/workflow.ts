@@ -44,6 +44,8 @@ export interface WorkflowOptions {
   readonly log: (line: string) => void;
   /** Sends terraform's own output to stderr, keeping stdout for the summary (JSON, Markdown). */
   readonly json?: boolean;
+  /** Keeps terraform's own output (its stdout) out of sight; its errors still show. */
+  readonly quietTerraform?: boolean;
 }
 
 /** What apply and destroy also take. */
@@ -197,7 +199,12 @@ async function withTerraform<T>(
     const run = (output: TerraformRunOptions["output"]) => ({
       cwd: stack.dir,
       env,
-      output: output === "inherit" && options.json ? ("stderr" as const) : output,
+      output:
+        output === "inherit" && options.quietTerraform
+          ? ("capture" as const)
+          : output === "inherit" && options.json
+            ? ("stderr" as const)
+            : output,
     });
     checkTerraform(env);
     if (!initialised) {

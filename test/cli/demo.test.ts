@@ -21,7 +21,7 @@ describe("the demo command of the built CLI", () => {
       expect(res.status).toBe(0);
       // the plan a reviewer sees, then the apply
       expect(out).toMatch(/\+ batch acme\/ios-known-users: import 4 tokens/);
-      expect(out).toContain("Apply complete! Resources: 7 added");
+      expect(out).toContain("applied: 7 resources");
       // drift clean, then one token claimed by the SDK, one removed, one moved
       expect(out).toContain(
         "declared 14: in_sync 14, claimed_by_sdk 0, moved 0, removed 0, missing 0, not_checked 0; undeclared 0",
