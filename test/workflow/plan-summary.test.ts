@@ -5,6 +5,7 @@
  * Only terraform_data resources are applied, against an emulator on port 0.
  */
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -322,10 +323,21 @@ describe("braze-push-migrate plan against a project and an emulator", () => {
 
 describe("braze-push-migrate plan of this repository's example stack", () => {
   let out: string;
+  // a copy of the example project: a checkout where someone ran `apply` has state of its own
+  let project: string;
   beforeAll(() => {
     out = mkdtempSync(join(tmpdir(), "bpm-plan-repo-"));
+    project = mkdtempSync(join(tmpdir(), "bpm-plan-example-"));
+    cpSync(join(REPO, "stacks", "data"), join(project, "stacks", "data"), { recursive: true });
+    writeFileSync(
+      join(project, "cdktf.json"),
+      JSON.stringify({ app: `"${process.execPath}" "${join(REPO, "dist", "main.js")}"` }),
+    );
   });
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    rmSync(project, { recursive: true, force: true });
+  });
 
   // the caller's environment without an endpoint, plus `extra`
   const env = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
@@ -335,7 +347,7 @@ describe("braze-push-migrate plan of this repository's example stack", () => {
   };
 
   it("Markdown: a table per app, totals, and the flattening request in a details block", async () => {
-    const run = await runCli(["plan", "--output", out, "--format", "markdown"], REPO, env({}));
+    const run = await runCli(["plan", "--output", out, "--format", "markdown"], project, env({}));
     expect(run.code).toBe(2);
     const md = run.stdout;
     expect(md).toMatch(/^## braze-push-migrate plan: 7 changes\n/);
@@ -367,7 +379,7 @@ describe("braze-push-migrate plan of this repository's example stack", () => {
   it("JSON against a named Braze instance: pending confirmation with the request text", async () => {
     const run = await runCli(
       ["plan", "--output", out, "--skip-synth", "--json"],
-      REPO,
+      project,
       env({ BRAZE_REST_ENDPOINT: "US-03" }),
     );
     expect(run.code).toBe(2);
