@@ -1,11 +1,13 @@
 /**
  * Where the plan judges each Android receiver setting. The endpoint decides, as it does for the
  * handlers: a loopback URL whose emulator admin API answers is the emulator (its app's
- * flattening is read now), any other endpoint is real Braze (nothing can be read there, so the
+ * flattening is read now), any other endpoint (a loopback server that is not the emulator
+ * included) is real Braze (nothing can be read there, so the
  * declaration alone decides). Without an endpoint the plan cannot tell them apart and judges as
  * against Braze, saying so. Only the emulator on 127.0.0.1 is ever contacted.
  */
 import { BRAZE_REST_ENDPOINT_ENV, isLoopbackHost, resolveEndpoint } from "../client/endpoint";
+import { undiciEmulatorAdmin } from "../handlers/handler-context";
 import type { Manifest, ReceiverSettingsManifest } from "../manifest/manifest";
 import { readEmulatorApp, type EmulatorApp } from "../push/receivers/emulator-admin";
 import { ReceiverError } from "../push/receivers/errors";
@@ -34,11 +36,12 @@ export async function receiverTargets(
   manifests: readonly Manifest[],
   env: NodeJS.ProcessEnv,
   readApp: EmulatorAppReader = readEmulatorApp,
+  isEmulator: (url: string) => Promise<boolean> = (url) => undiciEmulatorAdmin.isEmulator(url),
 ): Promise<Map<string, PlanReceiverTarget>> {
   const targets = new Map<string, PlanReceiverTarget>();
   for (const m of manifests) {
     if (m.kind !== "android-receiver-settings") continue;
-    targets.set(m.construct_path, await targetOf(m, env, readApp));
+    targets.set(m.construct_path, await targetOf(m, env, readApp, isEmulator));
   }
   return targets;
 }
@@ -85,6 +88,7 @@ async function targetOf(
   m: ReceiverSettingsManifest,
   env: NodeJS.ProcessEnv,
   readApp: EmulatorAppReader,
+  isEmulator: (url: string) => Promise<boolean>,
 ): Promise<PlanReceiverTarget> {
   const source = m.endpoint === undefined ? BRAZE_REST_ENDPOINT_ENV : "the stack's endpoint";
   const endpoint = m.endpoint ?? env[BRAZE_REST_ENDPOINT_ENV];
@@ -100,8 +104,10 @@ async function targetOf(
   } catch (err) {
     return { kind: "unknown", reason: (err as Error).message };
   }
-  // real Braze is never on loopback; there is nothing to read there
+  // real Braze is never on loopback; there is nothing to read there. A loopback server that is
+  // not the emulator is judged as Braze too, as the handlers judge it when they apply
   if (!isLoopbackHost(new URL(url).hostname)) return { kind: "braze" };
+  if (!(await isEmulator(url))) return { kind: "braze" };
 
   try {
     const app = await readApp(url, m.app_id);
@@ -111,8 +117,8 @@ async function targetOf(
     return {
       kind: "emulator",
       unreachable:
-        `not checkable now: ${err.message}; ${source} is a loopback address, so apply expects ` +
-        "the emulator there and switches the app's flattening through its admin API",
+        `not checkable now: ${err.message}; ${source} is the emulator, and apply switches the ` +
+        "app's flattening through its admin API",
     };
   }
 }

@@ -36,11 +36,22 @@ describe("plan's receiver targets", () => {
     expect(status.state).toBe("applied");
   });
 
-  it("says plainly that a loopback endpoint with no emulator is not checkable now", async () => {
-    const { status } = await statusFor(setting, { BRAZE_REST_ENDPOINT: "http://127.0.0.1:9" });
+  it("judges a loopback endpoint that is not the emulator as Braze, as the handlers do", async () => {
+    const { target, status } = await statusFor(setting, {
+      BRAZE_REST_ENDPOINT: "http://127.0.0.1:9",
+    });
+    expect(target).toEqual({ kind: "braze" });
+    expect(status.state).toBe("pending_confirmation");
+    expect(status.requestText).toContain("Acme Android");
+  });
+
+  it("says plainly when the emulator answers but its app cannot be read", async () => {
+    const { status } = await statusFor(
+      { ...setting, app_id: "no-such-app" },
+      { BRAZE_REST_ENDPOINT: emulator.current.url },
+    );
     expect(status.state).toBe("not_checkable");
-    expect(status.detail).toMatch(/^not checkable now: cannot reach the emulator's admin API/);
-    expect(status.requestText).toBeUndefined();
+    expect(status.detail).toMatch(/^not checkable now: .*no app with app_id no-such-app/);
   });
 
   it("judges the stack's own endpoint over BRAZE_REST_ENDPOINT: Braze, pending confirmation", async () => {
