@@ -3,7 +3,7 @@
  * `resource_changes` entry of `terraform show -json` carries before and after, what Terraform
  * will do with it, and one line of text per change saying what that does in Braze.
  */
-import { manifestSchema, type BatchManifest, type Manifest } from "../manifest/manifest";
+import { manifestFromResource, type BatchManifest, type Manifest } from "../manifest/manifest";
 
 /** One resource's planned change, in Terraform's terms. */
 export interface PlannedChange {
@@ -35,27 +35,12 @@ export function planned(planJson: string): Planned[] {
   const plan = JSON.parse(planJson) as { resource_changes?: ResourceChange[] };
   const out: Planned[] = [];
   for (const rc of plan.resource_changes ?? []) {
-    const before = manifestOf(rc.change.before);
-    const after = manifestOf(rc.change.after);
+    const before = manifestFromResource(rc.change.before);
+    const after = manifestFromResource(rc.change.after);
     if (before === undefined && after === undefined) continue;
     out.push({ address: rc.address, action: actionOf(rc), before, after });
   }
   return out;
-}
-
-function manifestOf(value: unknown): Manifest | undefined {
-  if (value === null || typeof value !== "object") return undefined;
-  const v = value as { input?: unknown; triggers?: { manifest?: unknown } };
-  let candidate: unknown = v.input;
-  if (typeof v.triggers?.manifest === "string") {
-    try {
-      candidate = JSON.parse(v.triggers.manifest);
-    } catch {
-      return undefined;
-    }
-  }
-  const parsed = manifestSchema.safeParse(candidate);
-  return parsed.success ? parsed.data : undefined;
 }
 
 function actionOf(rc: ResourceChange): PlannedChange["action"] | undefined {
