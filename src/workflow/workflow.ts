@@ -195,6 +195,8 @@ async function withTerraform<T>(
         resolve(options.cwd, ".braze-push-migrate", "ledgers"),
       // no version check call home unless the user asked for it
       CHECKPOINT_DISABLE: process.env.CHECKPOINT_DISABLE ?? "1",
+      // colour codes only on a terminal: CI logs and captured output stay plain text
+      ...(process.stderr.isTTY ? {} : noColour(process.env)),
     };
     const run = (output: TerraformRunOptions["output"]) => ({
       cwd: stack.dir,
@@ -242,4 +244,14 @@ export async function appliedManifests(options: WorkflowOptions): Promise<Applie
     }
     return { stack, manifests };
   });
+}
+
+// terraform reads extra arguments per command from TF_CLI_ARGS_<command>; a caller's own win
+function noColour(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const command of ["init", "plan", "apply", "show"]) {
+    const name = `TF_CLI_ARGS_${command}`;
+    out[name] = env[name] ?? "-no-color";
+  }
+  return out;
 }

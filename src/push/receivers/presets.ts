@@ -309,7 +309,7 @@ export function customPreset(options: CustomReceiverOptions = {}): ReceiverPrese
 
   return {
     id: "custom",
-    provider: "custom receiver",
+    provider: "custom",
     flattenRequired: requiredKeys.length > 0,
     requirements: requiredKeys.map((key) => ({
       anyOf: [key],
