@@ -5,8 +5,7 @@ import { MANIFEST_VERSION, type ReceiverSettingsManifest } from "../manifest/man
 import { ReceiverError } from "../push/receivers/errors";
 import type { ReceiverId } from "../push/receivers/presets";
 import { assertValidSetting, resolveReceiverSetting } from "../push/receivers/resolve";
-import type { BrazeApp } from "./braze-app";
-import { BrazeMigrationStack } from "./braze-migration-stack";
+import { stackOfAppUser, type BrazeApp } from "./braze-app";
 import { MigrationError } from "./errors";
 
 import { createMigrationResource } from "./migration-resource";
@@ -62,17 +61,9 @@ export class AndroidReceiverSettings extends Construct {
 
   constructor(scope: Construct, id: string, props: AndroidReceiverSettingsProps) {
     super(scope, id);
-    const stack = BrazeMigrationStack.of(this);
     const path = this.node.path;
     const { app } = props;
-
-    if (BrazeMigrationStack.of(app) !== stack) {
-      throw new MigrationError(
-        "INVALID_PROPERTY",
-        path,
-        `app ${app.node.path} belongs to another stack: declare the app in ${stack.node.path}`,
-      );
-    }
+    const stack = stackOfAppUser(this, app);
     if (app.platform !== "android") {
       throw new MigrationError(
         "RECEIVER_NOT_ANDROID",

@@ -88,3 +88,19 @@ export class BrazeApp extends Construct {
     });
   }
 }
+
+/**
+ * The migration stack of a construct that uses `app` (a batch, receiver settings), checked to
+ * be the app's own: a resource cannot reference an app of another stack.
+ */
+export function stackOfAppUser(user: Construct, app: BrazeApp): BrazeMigrationStack {
+  const stack = BrazeMigrationStack.of(user);
+  if (BrazeMigrationStack.of(app) !== stack) {
+    throw new MigrationError(
+      "INVALID_PROPERTY",
+      user.node.path,
+      `app ${app.node.path} belongs to another stack: declare the app in ${stack.node.path}`,
+    );
+  }
+  return stack;
+}

@@ -11,7 +11,7 @@ import type {
   TokenReport,
   TokenSourceOptions,
 } from "../tokens/types";
-import type { BrazeApp } from "./braze-app";
+import { stackOfAppUser, type BrazeApp } from "./braze-app";
 import { BrazeMigrationStack } from "./braze-migration-stack";
 import { MigrationError } from "./errors";
 import { createMigrationResource } from "./migration-resource";
@@ -81,17 +81,9 @@ export class TokenImportBatch extends Construct {
 
   constructor(scope: Construct, id: string, props: TokenImportBatchProps) {
     super(scope, id);
-    const stack = BrazeMigrationStack.of(this);
     const path = this.node.path;
     const { app } = props;
-
-    if (BrazeMigrationStack.of(app) !== stack) {
-      throw new MigrationError(
-        "INVALID_PROPERTY",
-        path,
-        `app ${app.node.path} belongs to another stack: declare the app in ${stack.node.path}`,
-      );
-    }
+    stackOfAppUser(this, app);
     if (app.platform === "web") {
       throw new MigrationError(
         "WEB_APP_TOKENS",

@@ -8,10 +8,10 @@
  */
 import { BRAZE_REST_ENDPOINT_ENV, isLoopbackHost, resolveEndpoint } from "../client/endpoint";
 import { undiciEmulatorAdmin } from "../handlers/handler-context";
+import { receiverSettingOf } from "../handlers/receiver-settings-handler";
 import type { Manifest, ReceiverSettingsManifest } from "../manifest/manifest";
 import { readEmulatorApp, type EmulatorApp } from "../push/receivers/emulator-admin";
 import { ReceiverError } from "../push/receivers/errors";
-import { resolveReceiverSetting } from "../push/receivers/resolve";
 import {
   receiverSettingStatus,
   type ReceiverSettingState,
@@ -51,16 +51,8 @@ export function receiverStatusOf(
   m: ReceiverSettingsManifest,
   target: PlanReceiverTarget,
 ): { state: ReceiverSettingState; detail: string; requestText?: string } {
-  const setting = resolveReceiverSetting({
-    appId: m.app_id,
-    receiver: m.receiver,
-    keyValuePairs: m.key_value_pairs,
-    flatten: m.flatten,
-    // the handler records the confirmation as Braze's word on the declared value
-    ...(m.flatten_confirmation === undefined
-      ? {}
-      : { confirmation: { reference: m.flatten_confirmation, flatten: m.flatten } }),
-  });
+  // the very setting the handler applies
+  const setting = receiverSettingOf(m);
   const options = { appName: m.app_name };
 
   if ("unreachable" in target) {
