@@ -11,7 +11,6 @@
  * Several sizes in one run show whether memory grows with the number of tokens. Traffic goes
  * to 127.0.0.1 only; the emulator keeps its state in memory.
  */
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,7 +20,7 @@ import { BrazeClient } from "../src/client/braze-client";
 import { checkDrift } from "../src/drift/check-drift";
 import { driftExitCode } from "../src/drift/report-format";
 import { validateTokenFile } from "../src/tokens/token-source";
-import { CLI, cpuSeconds, fcmToken, round, startEmulatorChild } from "./support";
+import { cpuSeconds, fcmToken, round, spawnCliImport, startEmulatorChild } from "./support";
 
 const APP_ID = "bench-android";
 const APP_NAME = "Bench Android";
@@ -125,28 +124,9 @@ async function writeTokens(file: string, count: number): Promise<void> {
 }
 
 async function importFile(url: string, file: string, ledgerDir: string): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "import",
-      file,
-      "--app-id",
-      APP_ID,
-      "--platform",
-      "android",
-      "--mode",
-      "anonymous",
-      "--ledger-dir",
-      ledgerDir,
-      "--concurrency",
-      "160",
-      "--json",
-    ],
-    {
-      env: { ...process.env, BRAZE_REST_ENDPOINT: url, BRAZE_API_KEY: KEY },
-      stdio: ["ignore", "ignore", "inherit"],
-    },
+  const child = spawnCliImport(
+    { file, appId: APP_ID, url, key: KEY, ledgerDir, concurrency: 160 },
+    "ignore",
   );
   const [code] = (await once(child, "exit")) as [number | null];
   if (code !== 0) throw new Error(`the seeding import exited with ${code}`);

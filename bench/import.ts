@@ -14,18 +14,17 @@
  *
  * Traffic goes to 127.0.0.1 only; both runs end by themselves.
  */
-import { spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import { request } from "undici";
 import {
-  CLI,
   type EmulatorChild,
   cpuSeconds,
   fcmToken,
   round,
+  spawnCliImport,
   startEmulatorChild,
   watchPeakRss,
 } from "./support";
@@ -81,28 +80,16 @@ async function engineRun(options: Options, file: string, dir: string, emulator: 
   const { url } = emulator;
   const emulatorCpu = cpuSeconds(emulator.child.pid!);
   const started = Date.now();
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "import",
-      file,
-      "--app-id",
-      APP_ID,
-      "--platform",
-      "android",
-      "--mode",
-      "anonymous",
-      "--ledger-dir",
-      join(dir, "ledgers"),
-      "--concurrency",
-      String(options.concurrency),
-      "--json",
-    ],
+  const child = spawnCliImport(
     {
-      env: { ...process.env, BRAZE_REST_ENDPOINT: url, BRAZE_API_KEY: KEY },
-      stdio: ["ignore", "pipe", "inherit"],
+      file,
+      appId: APP_ID,
+      url,
+      key: KEY,
+      ledgerDir: join(dir, "ledgers"),
+      concurrency: options.concurrency,
     },
+    "pipe",
   );
   let stdout = "";
   child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));

@@ -106,3 +106,24 @@ export function round(n: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
+
+/** What an anonymous Android import by the built CLI needs to know. */
+export interface CliImport {
+  readonly file: string;
+  readonly appId: string;
+  readonly url: string;
+  readonly key: string;
+  readonly ledgerDir: string;
+  readonly concurrency: number;
+}
+
+/** Starts `braze-push-migrate import <file> ... --json` against `url`; stdout is its report. */
+export function spawnCliImport(run: CliImport, stdout: "pipe" | "ignore"): ChildProcess {
+  const args = [CLI, "import", run.file, "--app-id", run.appId, "--platform", "android"];
+  args.push("--mode", "anonymous", "--ledger-dir", run.ledgerDir);
+  args.push("--concurrency", String(run.concurrency), "--json");
+  return spawn(process.execPath, args, {
+    env: { ...process.env, BRAZE_REST_ENDPOINT: run.url, BRAZE_API_KEY: run.key },
+    stdio: ["ignore", stdout, "inherit"],
+  });
+}
