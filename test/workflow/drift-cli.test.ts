@@ -153,6 +153,15 @@ m.synthMigrations(app).catch((e) => { console.error(e.message); process.exit(1);
       "receiver setting acme/legacy-receiver (custom, flatten true): applied",
     );
 
+    // a segment the workspace does not have, and a threshold that is not a number
+    const segment = await cli(["drift", "--json", "--segment-id", "no-such-segment"]);
+    expect(segment.code).toBe(1);
+    expect(segment.output).toContain("no-such-segment");
+    expect(segment.output).not.toContain(KEY);
+    const threshold = await cli(["drift", "--device-id-threshold", "many"]);
+    expect(threshold.code).toBe(1);
+    expect(threshold.output).toContain('--device-id-threshold must be a whole number, got "many"');
+
     const bad = await cli(["drift", "--format", "yaml"]);
     expect(bad.code).toBe(1);
     expect(bad.output).toContain("--format must be text, markdown or json");
